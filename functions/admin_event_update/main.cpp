@@ -1,0 +1,39 @@
+// PATCH /admin/events/{id}: change an event's details; never its layout.
+#include "evently/auth.hpp"
+#include "evently/events.hpp"
+#include "evently/json.hpp"
+#include "evently/server.hpp"
+
+using namespace evently;
+
+// Fields left NULL keep their value; updated_at moves only when one is given.
+static const Statement kUpdate{
+    "update_event",
+    "UPDATE events SET name = coalesce($2, name), venue = coalesce($3, venue), "
+    "description = coalesce($4, description), starts_at = coalesce($5::timestamptz, starts_at), "
+    "updated_at = CASE WHEN num_nonnulls($2, $3, $4, $5) > 0 THEN clock_timestamp() "
+    "ELSE updated_at END "
+    "WHERE id = $1 RETURNING event_json(events)::text"};
+
+static const char* or_null(const std::optional<std::string>& s) { return s ? s->c_str() : nullptr; }
+
+int main() {
+  return serve(
+      {.name = "admin_event_update", .statements = {kUpdate}, .json_body = true},
+      [](const Request& req, Db& db) {
+        require_admin(req, db);
+        const Json body = parse_json(req.body);
+        Validator v;
+        const cJSON* in = v.object(body.get());
+        const EventDetails event = read_event_details(v, in, false);
+        if (cJSON_GetObjectItemCaseSensitive(in, "sections") != nullptr)
+          v.add("sections", "the seat layout of an event cannot be changed");
+        v.check();
+        const int64_t id = path_id(req, "event_not_found", "Event not found");
+
+        const auto rows = db.exec(kUpdate.name, id, or_null(event.name), or_null(event.venue),
+                                  or_null(event.description), or_null(event.starts_at));
+        if (rows.empty()) throw ApiError(404, "event_not_found", "Event not found");
+        return Response::json(200, rows[0][0].c_str());
+      });
+}

@@ -1,0 +1,46 @@
+// POST /auth/login: trade email and password for a bearer token.
+#include "evently/accounts.hpp"
+#include "evently/auth.hpp"
+#include "evently/config.hpp"
+#include "evently/json.hpp"
+#include "evently/server.hpp"
+#include "evently/validate.hpp"
+
+using namespace evently;
+
+static const Statement kFindUser{
+    "find_user", "SELECT password_hash, user_json(users)::text FROM users WHERE email = $1", true};
+static const Statement kCreateSession{
+    "create_session",
+    "INSERT INTO sessions (token_hash, user_id, expires_at) "
+    "SELECT $1::bytea, id, now() + make_interval(secs => $3) FROM users WHERE email = $2 "
+    "RETURNING rfc3339(expires_at)"};
+
+int main() {
+  return serve(
+      {.name = "auth_login", .statements = {kFindUser, kCreateSession}, .json_body = true},
+      [](const Request& req, Db& db) {
+        const Json body = parse_json(req.body);
+        Validator v;
+        const cJSON* in = v.object(body.get());
+        const std::string email = lowercase(v.string(in, "", "email", 1, 254));
+        const std::string password = v.string(in, "", "password", 1, 1024);
+        v.check();
+
+        const auto user = db.exec(kFindUser.name, email);
+        // The same answer whether the email or the password is wrong; a
+        // dummy verification keeps the timing alike too.
+        const bool ok = user.empty() ? (verify_password(dummy_password_hash(), password), false)
+                                     : verify_password(user[0][0].c_str(), password);
+        if (!ok) throw ApiError(401, "invalid_credentials", "Wrong email or password");
+
+        const std::string token = new_token();
+        const auto session = db.exec(kCreateSession.name, token_digest(token), email,
+                                     config().token_ttl_seconds);
+        if (session.empty()) throw ApiError(401, "invalid_credentials", "Wrong email or password");
+        return Response::json(200, R"({"token":)" + quote(token) +
+                                       R"(,"token_type":"Bearer","expires_at":)" +
+                                       quote(session[0][0].c_str()) +
+                                       R"(,"user":)" + user[0][1].c_str() + "}");
+      });
+}

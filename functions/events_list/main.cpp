@@ -1,0 +1,60 @@
+// GET /events: search and filter events, in start order, a page at a time.
+#include "evently/paging.hpp"
+#include "evently/server.hpp"
+#include "evently/time.hpp"
+
+using namespace evently;
+
+// Filters left NULL drop out: this function's connection plans every call
+// for its actual parameters, so the trigram and start-time indexes serve
+// whichever filters are present.
+static const Statement kSearch{
+    "events_search",
+    "SELECT event_json(e)::text, (extract(epoch FROM e.starts_at) * 1000000)::bigint, e.id "
+    "FROM events e "
+    "WHERE ($1::text IS NULL OR e.name ILIKE $1 OR e.venue ILIKE $1) "
+    "AND ($2::text IS NULL OR e.venue ILIKE $2) "
+    "AND ($3::timestamptz IS NULL OR e.starts_at >= $3) "
+    "AND ($4::timestamptz IS NULL OR e.starts_at <= $4) "
+    "AND ($5::timestamptz IS NULL OR (e.starts_at, e.id) > ($5, $6::bigint)) "
+    "ORDER BY e.starts_at, e.id LIMIT $7",
+    true};
+
+// A case-insensitive substring pattern that takes % and _ literally.
+static std::optional<std::string> contains_pattern(const std::optional<std::string>& text) {
+  if (!text || text->empty()) return std::nullopt;
+  std::string out = "%";
+  for (const char c : *text) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + '%';
+}
+
+static const char* or_null(const std::optional<std::string>& s) { return s ? s->c_str() : nullptr; }
+
+int main() {
+  return serve(
+      {.name = "events_list",
+       .statements = {kSearch},
+       .session_sql = "SET plan_cache_mode = force_custom_plan"},
+      [](const Request& req, Db& db) {
+        Validator v;
+        const auto q = contains_pattern(req.param("q"));
+        const auto venue = contains_pattern(req.param("venue"));
+        const auto from = v.query_time(req.param("from"), "from", false);
+        const auto to = v.query_time(req.param("to"), "to", true);
+        const Page page = read_page(v, req, 2);
+        v.check();
+
+        const auto time_or_null = [](const std::optional<int64_t>& t) {
+          return t ? std::optional<std::string>(format_utc(*t)) : std::nullopt;
+        };
+        const auto from_s = time_or_null(from), to_s = time_or_null(to);
+        const auto after_s = page.after ? time_or_null((*page.after)[0]) : std::nullopt;
+        const int64_t after_id = page.after ? (*page.after)[1] : 0;
+        const auto rows = db.exec(kSearch.name, or_null(q), or_null(venue), or_null(from_s),
+                                  or_null(to_s), or_null(after_s), after_id, page.limit + 1);
+        return Response::json(200, page_json("events", rows, page, 2));
+      });
+}

@@ -1,0 +1,43 @@
+#pragma once
+/// Accounts: argon2id password hashes, bearer tokens of which only a hash
+/// is stored, and the checks that guard protected routes.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "evently/db.hpp"
+#include "evently/request.hpp"
+
+namespace evently {
+
+struct User {
+  int64_t id = 0;
+  std::string role;
+  [[nodiscard]] bool is_admin() const { return role == "admin"; }
+};
+
+/// The statements authenticate() needs; every function that checks tokens
+/// lists them.
+extern const Statement kAuthStatement;
+
+/// argon2id (libsodium crypto_pwhash_str) of a password.
+std::string hash_password(std::string_view password);
+bool verify_password(const std::string& hash, std::string_view password);
+
+/// A new bearer token: 256 random bits, base64url.
+std::string new_token();
+/// The stored form of a token: SHA-256, as PostgreSQL bytea hex text.
+std::string token_digest(std::string_view token);
+/// The bearer token of an Authorization header, or "" when malformed.
+std::string bearer_token(const std::string& authorization);
+
+/// The request's bearer token; 401 unauthorized when missing or malformed.
+std::string require_bearer(const Request& req);
+
+/// The signed-in user; 401 unauthorized otherwise.
+User authenticate(const Request& req, Db& db);
+/// The signed-in admin; 401, then 403 forbidden for anyone else.
+User require_admin(const Request& req, Db& db);
+
+}  // namespace evently

@@ -1,0 +1,21 @@
+#pragma once
+/// Configuration from the environment, read once per process.
+
+#include <string>
+
+namespace evently {
+
+struct Config {
+  std::string database_url;     ///< DATABASE_URL (libpq conninfo or URI)
+  long token_ttl_seconds;       ///< EVENTLY_TOKEN_TTL_SECONDS, default 86400
+  std::string secret;           ///< EVENTLY_SECRET: signs cursors
+  std::string function_name;    ///< this process's function, for the log
+};
+
+/// The process-wide configuration.
+const Config& config();
+
+/// Sets the function name used in log lines.
+void set_function_name(std::string name);
+
+}  // namespace evently

@@ -1,0 +1,29 @@
+#pragma once
+/// Event fields as the admin endpoints accept them.
+
+#include <cjson/cJSON.h>
+
+#include <optional>
+#include <string>
+
+#include "evently/validate.hpp"
+
+namespace evently {
+
+/// The editable details of an event; absent fields are nothing.
+struct EventDetails {
+  std::optional<std::string> name;
+  std::optional<std::string> venue;
+  std::optional<std::string> description;
+  std::optional<std::string> starts_at;  ///< UTC, exact, for PostgreSQL
+};
+
+/// Reads name, venue, description and starts_at; `required` makes name,
+/// venue and starts_at mandatory (creation), else each is optional (PATCH).
+EventDetails read_event_details(Validator& v, const cJSON* body, bool required);
+
+/// Validates `sections` for creation and returns them as clean JSON text:
+/// [{"name","rows","seats_per_row","price_cents"}], at most 100000 seats.
+std::string read_sections(Validator& v, const cJSON* body);
+
+}  // namespace evently

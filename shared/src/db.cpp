@@ -1,0 +1,50 @@
+#include "evently/db.hpp"
+
+#include <cstring>
+
+namespace evently {
+
+Db::Db(std::string url, std::vector<Statement> statements, std::string session_sql)
+    : url_(std::move(url)), statements_(std::move(statements)), session_sql_(std::move(session_sql)) {}
+
+pqxx::connection& Db::connection() {
+  if (!conn_) {
+    auto c = std::make_unique<pqxx::connection>(url_);
+    // Declared once per connection; libpqxx prepares each on first use.
+    for (const auto& s : statements_) c->prepare(s.name, s.sql);
+    if (!session_sql_.empty()) pqxx::nontransaction(*c).exec(session_sql_);
+    conn_ = std::move(c);
+  }
+  return *conn_;
+}
+
+void Db::reset() { conn_.reset(); }
+
+bool Db::is_read_only(const char* name) const {
+  for (const auto& s : statements_)
+    if (std::strcmp(s.name, name) == 0) return s.read_only;
+  return false;
+}
+
+bool Db::is_connection_loss(const pqxx::sql_error& e) {
+  // Class 08: connection exception; 57P01..57P03: the server is shutting down or starting.
+  const std::string& state = e.sqlstate();
+  return state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" || state == "57P03";
+}
+
+bool Db::is_transient(const pqxx::sql_error& e) {
+  const std::string& state = e.sqlstate();
+  return state == "40001" || state == "40P01" || is_connection_loss(e);
+}
+
+std::string pg_array(const std::vector<int64_t>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    out += std::to_string(values[i]);
+  }
+  out += '}';
+  return out;
+}
+
+}  // namespace evently

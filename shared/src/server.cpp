@@ -1,0 +1,160 @@
+#include "evently/server.hpp"
+
+#include <fcgiapp.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+
+#include "evently/auth.hpp"
+#include "evently/config.hpp"
+
+namespace evently {
+namespace {
+
+constexpr size_t kMaxBody = 1024 * 1024;
+
+// SIGTERM while idle exits at once; while a request is in flight, after it.
+volatile sig_atomic_t g_busy = 0;
+volatile sig_atomic_t g_stop = 0;
+
+void on_terminate(int) {
+  if (g_busy == 0) _exit(0);
+  g_stop = 1;
+}
+
+void install_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_terminate;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGUSR1, &sa, nullptr);  // multiwatch's default "graceful" signal
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+std::string param(const FCGX_Request& raw, const char* name) {
+  const char* v = FCGX_GetParam(name, raw.envp);
+  return v != nullptr ? v : "";
+}
+
+bool is_json_media_type(const std::string& content_type) {
+  const std::string type = content_type.substr(0, content_type.find(';'));
+  std::string trimmed;
+  for (const char c : type)
+    if (c != ' ' && c != '\t') trimmed += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return trimmed == "application/json";
+}
+
+// Copies what the handler needs out of libfcgi's buffers, reading the body
+// with a hard bound.
+void read_request(FCGX_Request& raw, bool json_body, Request& req) {
+  req.method = param(raw, "REQUEST_METHOD");
+  req.path = param(raw, "DOCUMENT_URI");
+  req.path_id = param(raw, "EVENTLY_PATH_ID");
+  req.content_type = param(raw, "CONTENT_TYPE");
+  req.authorization = param(raw, "HTTP_AUTHORIZATION");
+  req.if_none_match = param(raw, "HTTP_IF_NONE_MATCH");
+  if (const char* key = FCGX_GetParam("HTTP_IDEMPOTENCY_KEY", raw.envp)) req.idempotency_key = key;
+  req.query = parse_query(param(raw, "QUERY_STRING"));
+  if (!json_body) return;
+
+  if (std::strtoull(param(raw, "CONTENT_LENGTH").c_str(), nullptr, 10) > kMaxBody)
+    throw ApiError(413, "payload_too_large", "The request body is larger than 1 MiB");
+  char buf[16384];
+  for (int n; (n = FCGX_GetStr(buf, sizeof buf, raw.in)) > 0;) {
+    req.body.append(buf, static_cast<size_t>(n));
+    if (req.body.size() > kMaxBody)
+      throw ApiError(413, "payload_too_large", "The request body is larger than 1 MiB");
+  }
+  if (!is_json_media_type(req.content_type))
+    throw ApiError(415, "unsupported_media_type", "The request body must be application/json");
+}
+
+Response problem(const ApiError& e) {
+  Response res = Response::json(e.status, e.body());
+  res.content_type = "application/problem+json";
+  res.headers = e.headers;
+  return res;
+}
+
+void write_response(FCGX_Request& raw, const Response& res) {
+  std::string head = "Status: " + std::to_string(res.status) + " " + status_text(res.status) + "\r\n";
+  if (!res.content_type.empty()) head += "Content-Type: " + res.content_type + "\r\n";
+  for (const auto& [name, value] : res.headers) head += name + ": " + value + "\r\n";
+  head += "\r\n";
+  FCGX_PutStr(head.data(), static_cast<int>(head.size()), raw.out);
+  if (!res.body.empty()) FCGX_PutStr(res.body.data(), static_cast<int>(res.body.size()), raw.out);
+}
+
+// One line per request: time, function, method, path, status, duration. No
+// query strings, headers or bodies: they may carry secrets.
+void log_request(const Request& req, int status, std::chrono::steady_clock::duration took) {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  tm utc{};
+  gmtime_r(&now.tv_sec, &utc);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
+  char line[512];
+  const int n = std::snprintf(
+      line, sizeof line, "%s.%03ldZ %s[%d] %s %.200s %d %.3fms\n", stamp, now.tv_nsec / 1000000,
+      config().function_name.c_str(), static_cast<int>(getpid()), req.method.c_str(),
+      req.path.c_str(), status, std::chrono::duration<double, std::milli>(took).count());
+  if (n > 0) {
+    [[maybe_unused]] const auto written =
+        ::write(STDERR_FILENO, line, std::min(static_cast<size_t>(n), sizeof line - 1));
+  }
+}
+
+void log_error(const char* what) {
+  std::fprintf(stderr, "%s[%d] error: %s\n", config().function_name.c_str(),
+               static_cast<int>(getpid()), what);
+}
+
+}  // namespace
+
+int serve(const Function& fn, const Handler& handler) {
+  if (sodium_init() < 0) return 1;
+  set_function_name(fn.name);
+  install_signals();
+  if (FCGX_Init() != 0) return 1;
+  FCGX_Request raw;
+  FCGX_InitRequest(&raw, 0, 0);
+
+  std::vector<Statement> statements = fn.statements;
+  statements.push_back(kAuthStatement);
+  // Connects on the first request, after the supervisor has forked us.
+  Db db(config().database_url, std::move(statements), fn.session_sql);
+
+  while (g_stop == 0 && FCGX_Accept_r(&raw) >= 0) {
+    g_busy = 1;
+    const auto start = std::chrono::steady_clock::now();
+    Request req;
+    Response res;
+    try {
+      read_request(raw, fn.json_body, req);
+      res = handler(req, db);
+    } catch (const ApiError& e) {
+      res = problem(e);
+    } catch (const pqxx::broken_connection&) {
+      db.reset();
+      res = problem(service_unavailable());
+    } catch (const std::exception& e) {
+      log_error(e.what());
+      res = problem(ApiError(500, "internal_error", "Something went wrong on our side"));
+    }
+    write_response(raw, res);
+    FCGX_Finish_r(&raw);
+    log_request(req, res.status, std::chrono::steady_clock::now() - start);
+    g_busy = 0;
+  }
+  return 0;
+}
+
+}  // namespace evently

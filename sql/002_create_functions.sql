@@ -1,0 +1,140 @@
+-- Server-side pieces of the API: JSON shapes built where the data lives, and
+-- the multi-statement operations as single calls (one round trip each).
+
+-- RFC 3339 in UTC; fractional seconds only when there are some, in microseconds,
+-- never rounded.
+CREATE FUNCTION rfc3339(t timestamptz) RETURNS text
+LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
+    SELECT to_char(t AT TIME ZONE 'UTC',
+                   CASE WHEN extract(microseconds FROM t)::bigint % 1000000 = 0
+                        THEN 'YYYY-MM-DD"T"HH24:MI:SS"Z"'
+                        ELSE 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"' END)
+$$;
+
+CREATE FUNCTION problem(p_status integer, p_code text, p_detail text, p_extra jsonb DEFAULT '{}')
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT (jsonb_build_object(
+        'type', 'about:blank',
+        'title', CASE p_status WHEN 400 THEN 'Bad Request' WHEN 404 THEN 'Not Found'
+                               WHEN 409 THEN 'Conflict' WHEN 422 THEN 'Unprocessable Content'
+                               ELSE 'Error' END,
+        'status', p_status, 'code', p_code, 'detail', p_detail) || p_extra)::text
+$$;
+
+CREATE FUNCTION user_json(u users) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object('id', u.id, 'email', u.email, 'name', u.name, 'role', u.role,
+                             'created_at', rfc3339(u.created_at))
+$$;
+
+-- Booked seats of an event: the sum of its counter shards.
+CREATE FUNCTION event_booked(p_event bigint) RETURNS integer
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(sum(booked), 0)::integer FROM event_seat_counts WHERE event_id = p_event
+$$;
+
+CREATE FUNCTION event_json(e events) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'id', e.id, 'name', e.name, 'venue', e.venue, 'description', e.description,
+        'starts_at', rfc3339(e.starts_at), 'capacity', e.capacity,
+        'available_seats', e.capacity - b.booked, 'booked_seats', b.booked,
+        'min_price_cents', e.min_price_cents, 'max_price_cents', e.max_price_cents,
+        'sections', (SELECT json_agg(json_build_object('name', s.name, 'rows', s.rows,
+                                                       'seats_per_row', s.seats_per_row,
+                                                       'price_cents', s.price_cents)
+                                     ORDER BY s.position)
+                       FROM sections s WHERE s.event_id = e.id),
+        'created_at', rfc3339(e.created_at), 'updated_at', rfc3339(e.updated_at))
+    FROM (SELECT event_booked(e.id) AS booked) b
+$$;
+
+-- Creates an event, its sections and every seat (set-based: one INSERT for
+-- all seats), and returns the event as JSON. p_sections is the validated
+-- array [{name, rows, seats_per_row, price_cents}].
+CREATE FUNCTION create_event(p_name text, p_venue text, p_description text,
+                             p_starts_at timestamptz, p_sections jsonb)
+RETURNS json LANGUAGE plpgsql AS $$
+DECLARE
+    v_event events;
+    v_section record;
+BEGIN
+    INSERT INTO events (name, venue, description, starts_at, capacity, min_price_cents, max_price_cents)
+    SELECT p_name, p_venue, p_description, p_starts_at,
+           sum(x.rows * x.seats_per_row), min(x.price_cents), max(x.price_cents)
+      FROM jsonb_to_recordset(p_sections) AS x(rows integer, seats_per_row integer, price_cents bigint)
+    RETURNING * INTO v_event;
+
+    -- One at a time so that section ids follow the given order (the seat map's order).
+    FOR v_section IN
+        SELECT x.* FROM jsonb_to_recordset(p_sections) WITH ORDINALITY
+               AS x(name text, rows integer, seats_per_row integer, price_cents bigint, ord bigint)
+         ORDER BY x.ord
+    LOOP
+        INSERT INTO sections (event_id, position, name, rows, seats_per_row, price_cents)
+        VALUES (v_event.id, v_section.ord - 1, v_section.name, v_section.rows,
+                v_section.seats_per_row, v_section.price_cents);
+    END LOOP;
+
+    INSERT INTO seats (event_id, section_id, row, number, price_cents)
+    SELECT v_event.id, s.id, r, n, s.price_cents
+      FROM sections s, generate_series(1, s.rows) r, generate_series(1, s.seats_per_row) n
+     WHERE s.event_id = v_event.id
+     ORDER BY s.id, r, n;
+
+    INSERT INTO event_seat_counts (event_id, shard)
+    SELECT v_event.id, g FROM generate_series(0, 15) g;
+
+    RETURN event_json(v_event);
+END
+$$;
+
+-- The seat-map version: grows with every booking or cancellation of the
+-- event; NULL when the event does not exist.
+CREATE FUNCTION seat_map_version(p_event bigint) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+    SELECT sum(version)::bigint FROM event_seat_counts WHERE event_id = p_event
+$$;
+
+-- The seat map, built as text in one pass over the event's seats.
+CREATE FUNCTION seat_map_json(p_event bigint, p_section text, p_status text) RETURNS text
+LANGUAGE sql STABLE AS $$
+    WITH sec AS (
+        SELECT id, position, name, rows, seats_per_row, price_cents, to_json(name)::text AS jname
+          FROM sections WHERE event_id = p_event
+    ), picked AS (
+        SELECT s.id, s.section_id, sec.jname, s.row, s.number, s.price_cents, s.booking_id
+          FROM seats s JOIN sec ON sec.id = s.section_id
+         WHERE s.event_id = p_event
+           AND (p_section IS NULL OR sec.name = p_section)
+           AND (p_status IS NULL OR (s.booking_id IS NOT NULL) = (p_status = 'booked'))
+    )
+    SELECT '{"event_id":' || p_event
+        || ',"sections":' || (SELECT coalesce(json_agg(json_build_object(
+                                   'name', name, 'rows', rows, 'seats_per_row', seats_per_row,
+                                   'price_cents', price_cents) ORDER BY position), '[]')::text FROM sec)
+        || ',"seats":[' || coalesce((
+               SELECT string_agg('{"id":' || id || ',"section":' || jname || ',"row":' || row
+                                 || ',"number":' || number || ',"price_cents":' || price_cents
+                                 || CASE WHEN booking_id IS NULL THEN ',"status":"available"}'
+                                         ELSE ',"status":"booked"}' END,
+                                 ',' ORDER BY section_id, row, number)
+                 FROM picked), '')
+        || ']}'
+$$;
+
+CREATE FUNCTION booking_json(p_booking bigint) RETURNS json
+LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'id', b.id, 'event_id', b.event_id, 'user_id', b.user_id, 'status', b.status,
+        'seats', (SELECT json_agg(json_build_object('id', s.id, 'section', sec.name, 'row', s.row,
+                                                    'number', s.number, 'price_cents', s.price_cents)
+                                  ORDER BY s.id)
+                    FROM booking_seats bs
+                    JOIN seats s ON s.id = bs.seat_id
+                    JOIN sections sec ON sec.id = s.section_id
+                   WHERE bs.booking_id = b.id),
+        'total_cents', b.total_cents, 'created_at', rfc3339(b.created_at),
+        'cancelled_at', rfc3339(b.cancelled_at))
+    FROM bookings b WHERE b.id = p_booking
+$$;

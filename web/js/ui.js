@@ -1,0 +1,56 @@
+// The global message area and the wording of failures.
+import { h } from './dom.js';
+import { count } from './format.js';
+
+const box = document.getElementById('message');
+let pending = null;
+
+/** Shows text (or nodes) in the message area; kind is 'info', 'success' or 'error'. */
+export function showMessage(content, kind = 'info') {
+  box.replaceChildren(
+    h('div', { class: 'message-text' }, content),
+    h('button', { class: 'btn btn-link btn-sm', type: 'button', 'aria-label': 'Dismiss', onclick: clearMessage }, '×'),
+  );
+  box.dataset.kind = kind;
+  box.hidden = false;
+}
+
+export function clearMessage() {
+  box.hidden = true;
+  box.replaceChildren();
+}
+
+/** A message for the page the app is about to navigate to. */
+export function flash(content, kind = 'info') {
+  pending = { content, kind };
+}
+
+/** Called by the router on every navigation: drops the old message, shows a flashed one. */
+export function showFlash() {
+  clearMessage();
+  if (pending) showMessage(pending.content, pending.kind);
+  pending = null;
+}
+
+/** A sentence for the user from an ApiError's status, code and detail. */
+export function errorText(err) {
+  if (err.status === 0) return err.message;
+  if (err.status === 429) {
+    const wait = /^\d+$/.test(err.retryAfter ?? '') ? count(Number(err.retryAfter), 'second') : 'a moment';
+    return `Too many requests. Please wait ${wait} and try again.`;
+  }
+  if (err.status >= 502) return 'Evently is temporarily unavailable. Please try again in a moment.';
+  if (err.status >= 500) return 'Something went wrong on our side. Please try again.';
+  return err.message;
+}
+
+/** Reports a failure in the message area; aborted requests (navigation) are silent. */
+export function showError(err) {
+  if (err.name === 'AbortError') return;
+  if (!(err.status >= 0)) console.error(err);
+  showMessage(err.status >= 0 ? errorText(err) : 'Something went wrong. Please reload the page.', 'error');
+}
+
+export function setTitle(title) {
+  document.title = title ? `${title} · Evently` : 'Evently';
+}
