@@ -50,7 +50,7 @@ export function showFormError(form, err, codeFields = {}) {
   const errors = [...(err.problem.errors ?? [])];
   if (codeFields[err.code]) errors.push({ field: codeFields[err.code], message: err.message });
   const unplaced = placeErrors(form, errors);
-  const summary = errors.length > unplaced.length ? 'Please correct the highlighted fields.' : errorText(err);
+  const summary = err.code === 'validation_failed' && errors.length > unplaced.length ? 'Please correct the highlighted fields.' : errorText(err);
   showMessage([summary, ...unplaced.map((text) => h('div', { class: 'small' }, text))], 'error');
   form.querySelector('[aria-invalid="true"]')?.focus();
 }

@@ -1,0 +1,81 @@
+# Helpers for the integration tests: requests through nginx with curl,
+# assertions on status, headers and JSON (jq), and a closing tally.
+# shellcheck shell=bash
+set -uo pipefail
+: "${EVENTLY_TEST_STATE:?run through ctest}"
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PORT=$(cat "$EVENTLY_TEST_STATE/port")
+BASE=http://127.0.0.1:$PORT
+ADMIN_EMAIL=admin@evently.test
+ADMIN_PASSWORD=admin-password-1
+PG_URL="postgresql:///evently?host=$EVENTLY_TEST_STATE/run&port=$((PORT + 1000))&user=$( [ "$(id -u)" -eq 0 ] && echo postgres || id -un)"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+PASSED=0
+FAILED=0
+TOKEN=""
+STATUS=""
+BODY=""
+
+# req METHOD PATH [BODY [curl args...]]: sends with $TOKEN when set; sets STATUS, BODY.
+req() {
+  local method=$1 path=$2 body=${3-}
+  shift $(( $# < 3 ? $# : 3 ))
+  local args=(-s -X "$method" -D "$TMP/headers" -o "$TMP/body" -w '%{http_code}')
+  [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+  [ -n "$TOKEN" ] && args+=(-H "Authorization: Bearer $TOKEN")
+  STATUS=$(curl "${args[@]}" "$@" "$BASE$path")
+  BODY=$(cat "$TMP/body")
+}
+
+# header NAME: the value of a response header of the last request.
+header() { grep -i "^$1:" "$TMP/headers" | head -n1 | cut -d' ' -f2- | tr -d '\r'; }
+
+# json FILTER: jq over the last response body (compact).
+json() { jq -c "$1" <<<"$BODY" 2>/dev/null; }
+
+ok() { PASSED=$((PASSED + 1)); }
+fail() {
+  FAILED=$((FAILED + 1))
+  echo "FAIL: $*" >&2
+  echo "      last response: $STATUS $(head -c 400 <<<"$BODY")" >&2
+}
+
+check() { # check DESCRIPTION ACTUAL EXPECTED
+  if [ "$2" == "$3" ]; then ok; else fail "$1: expected [$3], got [$2]"; fi
+}
+expect_status() { check "${2:-status}" "$STATUS" "$1"; }
+expect_json() { check "${3:-$1}" "$(json "$1")" "$2"; }
+expect_header() { check "header $1" "$(header "$1")" "$2"; }
+# expect_problem STATUS CODE: a problem+json error with that status and code.
+expect_problem() {
+  check "status" "$STATUS" "$1"
+  check "problem content type" "$(header Content-Type)" "application/problem+json"
+  check "problem code" "$(json .code)" "\"$2\""
+  check "problem status" "$(json .status)" "$1"
+}
+
+# A fresh user: sets TOKEN and USER_ID; prints nothing.
+new_user() {
+  local email="u$(date +%s%N)$RANDOM@example.com"
+  TOKEN=""
+  req POST /auth/register "{\"email\":\"$email\",\"password\":\"password-123\",\"name\":\"Test User\"}"
+  USER_ID=$(json .id)
+  req POST /auth/login "{\"email\":\"$email\",\"password\":\"password-123\"}"
+  TOKEN=$(jq -r .token <<<"$BODY")
+}
+
+admin_login() {
+  TOKEN=""
+  req POST /auth/login "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}"
+  TOKEN=$(jq -r .token <<<"$BODY")
+}
+
+# psql_q SQL: a query straight against the stack's database.
+psql_q() { psql "$PG_URL" -qAtX -c "$1"; }
+
+# finish: the tally; exits non-zero on any failure.
+finish() {
+  echo "$PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# CTest fixture: brings a whole Evently stack (PostgreSQL, every function's
+# pool, nginx) up on a throwaway port and state directory, or tears it down.
+#   stack.sh up|down   with EVENTLY_TEST_STATE and EVENTLY_BUILD_DIR set
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+: "${EVENTLY_TEST_STATE:?}" "${EVENTLY_BUILD_DIR:?}"
+export EVENTLY_STATE_DIR=$EVENTLY_TEST_STATE EVENTLY_SKIP_BUILD=1 EVENTLY_SKIP_INSTALL=1
+export EVENTLY_ADMIN_EMAIL=admin@evently.test EVENTLY_ADMIN_PASSWORD=admin-password-1
+unset DATABASE_URL
+
+free_port() {
+  local p
+  for p in $(seq 18080 18980); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+  return 1
+}
+
+case "$1" in
+  up)
+    "$0" down >/dev/null 2>&1 || true
+    mkdir -p "$EVENTLY_TEST_STATE"
+    port=$(free_port)
+    echo "$port" >"$EVENTLY_TEST_STATE/port"
+    # Enough booking workers to prove locking across processes.
+    EVENTLY_PORT=$port EVENTLY_PG_PORT=$((port + 1000)) EVENTLY_WORKERS_BOOKING_CREATE=4 \
+      "$ROOT/deploy/evently" up
+    ;;
+  down)
+    if [ -f "$EVENTLY_TEST_STATE/port" ]; then
+      port=$(cat "$EVENTLY_TEST_STATE/port")
+      EVENTLY_PORT=$port EVENTLY_PG_PORT=$((port + 1000)) "$ROOT/deploy/evently" down || true
+    fi
+    rm -rf "$EVENTLY_TEST_STATE"
+    ;;
+  *) echo "usage: stack.sh up|down" >&2; exit 2 ;;
+esac

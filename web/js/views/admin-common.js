@@ -1,0 +1,61 @@
+// Pieces shared by the admin pages.
+import { deleteEvent } from '../api.js';
+import { h } from '../dom.js';
+import { field } from '../forms.js';
+import { count, toLocalInput } from '../format.js';
+import { showError } from '../ui.js';
+
+const TABS = [
+  ['/admin', 'Events'],
+  ['/admin/analytics', 'Analytics'],
+];
+
+export function adminTabs(current) {
+  return h(
+    'nav',
+    { class: 'tabs', 'aria-label': 'Admin' },
+    TABS.map(([path, label]) => h('a', { href: `#${path}`, 'aria-current': path === current ? 'page' : null }, label)),
+  );
+}
+
+/** The editable fields of an event (name, venue, starts_at, description), filled from `event` if given. */
+export function eventFields(event = {}) {
+  const inputs = {
+    name: h('input', { name: 'name', required: true, maxlength: '200', 'data-testid': 'event-name', value: event.name ?? '' }),
+    venue: h('input', { name: 'venue', required: true, maxlength: '200', 'data-testid': 'event-venue', value: event.venue ?? '' }),
+    starts_at: h('input', {
+      name: 'starts_at',
+      type: 'datetime-local',
+      required: true,
+      'data-testid': 'event-starts-at',
+      value: event.starts_at ? toLocalInput(event.starts_at) : '',
+    }),
+    description: h('textarea', { name: 'description', maxlength: '5000', 'data-testid': 'event-description', value: event.description ?? '' }),
+  };
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const elements = [
+    h(
+      'div',
+      { class: 'form-grid' },
+      field('Name', inputs.name),
+      field('Venue', inputs.venue),
+      field('Starts at', inputs.starts_at, `Your local time (${zone})`),
+    ),
+    field('Description', inputs.description),
+  ];
+  return { inputs, elements };
+}
+
+/** Asks, then deletes the event; resolves to whether it is gone. */
+export async function confirmDelete(event) {
+  const question = `Delete “${event.name}”? Its ${count(event.capacity, 'seat')} and every booking for it (${count(event.booked_seats, 'booked seat')}) will be removed. This cannot be undone.`;
+  if (!confirm(question)) return false;
+  try {
+    await deleteEvent(event.id);
+    return true;
+  } catch (err) {
+    if (err.code === 'event_not_found') return true;
+    showError(err);
+    return false;
+  }
+}

@@ -1,0 +1,98 @@
+// "#/bookings": the signed-in user's bookings, newest first, with cancelling.
+import { cancelBooking, getEvent, listBookings } from '../api.js';
+import { h } from '../dom.js';
+import { count, dateTime, money } from '../format.js';
+import { seatLabel } from '../seatmap.js';
+import { setTitle, showError, showMessage } from '../ui.js';
+
+const PAGE_SIZE = 20;
+
+// Event id → Promise of the event, or of null once it has been deleted; kept across visits.
+const events = new Map();
+
+function eventOf(id) {
+  if (!events.has(id)) {
+    const lookup = getEvent(id).catch((err) => {
+      if (err.code === 'event_not_found') return null;
+      events.delete(id); // a passing failure: ask again next time
+      throw err;
+    });
+    events.set(id, lookup);
+  }
+  return events.get(id);
+}
+
+function eventName(booking) {
+  const name = h('span', { class: 'muted' }, 'Loading…');
+  eventOf(booking.event_id).then(
+    (event) => name.replaceWith(event ? h('a', { href: `#/events/${event.id}` }, event.name) : h('span', { class: 'muted' }, 'deleted event')),
+    () => (name.textContent = `Event #${booking.event_id}`),
+  );
+  return name;
+}
+
+function bookingRow(booking) {
+  const row = h(
+    'article',
+    { class: 'card list-row', 'data-testid': 'booking-row', 'data-booking-id': booking.id },
+    h(
+      'div',
+      { class: 'stack' },
+      h('h3', { class: 'row' }, eventName(booking), h('span', { class: `badge badge-${booking.status}` }, booking.status)),
+      h('div', {}, booking.seats.map(seatLabel).join(', ')),
+      h(
+        'div',
+        { class: 'muted small' },
+        `${money(booking.total_cents)} · booked ${dateTime(booking.created_at)}`,
+        booking.cancelled_at && ` · cancelled ${dateTime(booking.cancelled_at)}`,
+      ),
+    ),
+    h(
+      'div',
+      { class: 'actions' },
+      booking.status === 'confirmed' &&
+        h('button', { class: 'btn btn-danger btn-sm', type: 'button', 'data-testid': 'cancel-booking', onclick: () => cancel(booking, row) }, 'Cancel'),
+    ),
+  );
+  return row;
+}
+
+async function cancel(booking, row) {
+  const what = `${count(booking.seats.length, 'seat')}, ${money(booking.total_cents)}`;
+  if (!confirm(`Cancel booking #${booking.id} (${what})? Its seats will be released.`)) return;
+  const button = row.querySelector('[data-testid="cancel-booking"]');
+  button.disabled = true;
+  try {
+    row.replaceWith(bookingRow(await cancelBooking(booking.id)));
+    showMessage(`Booking #${booking.id} is cancelled.`, 'success');
+  } catch (err) {
+    button.disabled = false;
+    showError(err);
+  }
+}
+
+export default async function bookingsView(root, { signal }) {
+  setTitle('My bookings');
+  const list = h('div', { class: 'list' });
+  const empty = h('p', { class: 'muted', hidden: true }, 'You have no bookings yet. ', h('a', { href: '#/' }, 'Find an event'));
+  const more = h('button', { class: 'btn', type: 'button', 'data-testid': 'more', hidden: true }, 'More bookings');
+  root.append(h('div', { class: 'stack' }, h('h1', {}, 'My bookings'), list, empty, h('div', { class: 'center' }, more)));
+
+  let cursor = null;
+  async function loadPage() {
+    more.disabled = true;
+    try {
+      const page = await listBookings({ limit: PAGE_SIZE, cursor }, signal);
+      list.append(...page.bookings.map(bookingRow));
+      cursor = page.next_cursor;
+      more.hidden = !cursor;
+      empty.hidden = list.childElementCount > 0;
+    } catch (err) {
+      showError(err);
+    } finally {
+      more.disabled = false;
+    }
+  }
+  more.addEventListener('click', loadPage);
+  await loadPage();
+}
