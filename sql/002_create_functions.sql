@@ -67,13 +67,13 @@ BEGIN
 
     -- One at a time so that section ids follow the given order (the seat map's order).
     FOR v_section IN
-        SELECT x.* FROM jsonb_to_recordset(p_sections) WITH ORDINALITY
-               AS x(name text, rows integer, seats_per_row integer, price_cents bigint, ord bigint)
-         ORDER BY x.ord
+        SELECT t.ord, t.item FROM jsonb_array_elements(p_sections) WITH ORDINALITY AS t(item, ord)
+         ORDER BY t.ord
     LOOP
         INSERT INTO sections (event_id, position, name, rows, seats_per_row, price_cents)
-        VALUES (v_event.id, v_section.ord - 1, v_section.name, v_section.rows,
-                v_section.seats_per_row, v_section.price_cents);
+        VALUES (v_event.id, v_section.ord - 1, v_section.item->>'name',
+                (v_section.item->>'rows')::integer, (v_section.item->>'seats_per_row')::integer,
+                (v_section.item->>'price_cents')::bigint);
     END LOOP;
 
     INSERT INTO seats (event_id, section_id, row, number, price_cents)

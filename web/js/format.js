@@ -43,9 +43,8 @@ export function toLocalInput(iso) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-/** An <input type="datetime-local"> value (local time) as an RFC 3339 UTC time, or undefined if empty. */
+/** An <input type="datetime-local"> value (local time) as an RFC 3339 UTC time; anything unparsable is left for the API to refuse. */
 export function fromLocalInput(value) {
-  if (!value) return undefined;
   const d = new Date(value);
-  return Number.isNaN(d.getTime()) ? value : d.toISOString();
+  return value && !Number.isNaN(d.getTime()) ? d.toISOString() : value;
 }

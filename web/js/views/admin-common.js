@@ -2,7 +2,7 @@
 import { deleteEvent } from '../api.js';
 import { h } from '../dom.js';
 import { field } from '../forms.js';
-import { count, toLocalInput } from '../format.js';
+import { count, fromLocalInput, toLocalInput } from '../format.js';
 import { showError } from '../ui.js';
 
 const TABS = [
@@ -44,6 +44,16 @@ export function eventFields(event = {}) {
     field('Description', inputs.description),
   ];
   return { inputs, elements };
+}
+
+/** The API fields from eventFields' inputs. */
+export function eventValues(inputs) {
+  return {
+    name: inputs.name.value.trim(),
+    venue: inputs.venue.value.trim(),
+    description: inputs.description.value,
+    starts_at: fromLocalInput(inputs.starts_at.value),
+  };
 }
 
 /** Asks, then deletes the event; resolves to whether it is gone. */

@@ -2,10 +2,10 @@
 import { getEvent, updateEvent } from '../api.js';
 import { h } from '../dom.js';
 import { busy, showFormError } from '../forms.js';
-import { count, fromLocalInput, money, number } from '../format.js';
+import { count, money, number } from '../format.js';
 import { navigate, notice } from '../router.js';
 import { flash, setTitle, showMessage } from '../ui.js';
-import { adminTabs, confirmDelete, eventFields } from './admin-common.js';
+import { adminTabs, confirmDelete, eventFields, eventValues } from './admin-common.js';
 
 function layoutTable(event) {
   return h(
@@ -32,7 +32,7 @@ export default async function adminEventView(root, { params, signal }) {
   }
   setTitle(`Edit ${event.name}`);
   const { inputs, elements } = eventFields(event);
-  const initial = Object.fromEntries(Object.entries(inputs).map(([key, input]) => [key, input.value]));
+  const initial = eventValues(inputs);
   const save = h('button', { class: 'btn btn-primary', type: 'submit', 'data-testid': 'save-event' }, 'Save changes');
   const remove = h('button', { class: 'btn btn-danger', type: 'button', 'data-testid': 'delete-event' }, 'Delete event');
   const form = h('form', { class: 'form', novalidate: true }, elements, h('div', { class: 'row spread' }, save, remove));
@@ -40,10 +40,7 @@ export default async function adminEventView(root, { params, signal }) {
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     // Only what changed is sent, so saving never rewrites another admin's concurrent edit of other fields.
-    const changes = {};
-    for (const [key, input] of Object.entries(inputs)) {
-      if (input.value !== initial[key]) changes[key] = key === 'starts_at' ? fromLocalInput(input.value) : input.value;
-    }
+    const changes = Object.fromEntries(Object.entries(eventValues(inputs)).filter(([key, value]) => value !== initial[key]));
     if (!Object.keys(changes).length) {
       showMessage('Nothing has changed.');
       return;

@@ -2,9 +2,9 @@
 import { createEvent, listEvents } from '../api.js';
 import { h } from '../dom.js';
 import { busy, clearErrors, field, showFormError } from '../forms.js';
-import { count, dateTime, fromLocalInput, number } from '../format.js';
+import { count, dateTime, number } from '../format.js';
 import { setTitle, showError, showMessage } from '../ui.js';
-import { adminTabs, confirmDelete, eventFields } from './admin-common.js';
+import { adminTabs, confirmDelete, eventFields, eventValues } from './admin-common.js';
 
 const PAGE_SIZE = 50;
 
@@ -104,13 +104,7 @@ function createForm(onCreated) {
     e.preventDefault();
     busy(submit, async () => {
       try {
-        const event = await createEvent({
-          name: inputs.name.value.trim(),
-          venue: inputs.venue.value.trim(),
-          description: inputs.description.value,
-          starts_at: fromLocalInput(inputs.starts_at.value),
-          sections: sections.value(),
-        });
+        const event = await createEvent({ ...eventValues(inputs), sections: sections.value() });
         clearErrors(form);
         form.reset();
         sections.reset();
