@@ -79,3 +79,47 @@ finish() {
   echo "$PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]
 }
+
+# --- shared by the accounts, events and edge tests -------------------------
+
+# expect_true DESCRIPTION FILTER: jq FILTER over the last body is true.
+expect_true() {
+  local got=false
+  jq -e "$2" <<<"$BODY" >/dev/null 2>&1 && got=true
+  check "$1" "$got" true
+}
+
+# expect_invalid FIELD: 400 validation_failed naming FIELD in detail and errors.
+expect_invalid() {
+  expect_problem 400 validation_failed
+  check "errors name $1" "$(jq --arg f "$1" '[.errors[]?.field] | index($f) != null' <<<"$BODY" 2>/dev/null)" true
+  check "detail names $1" "$(jq --arg f "$1" '.detail | contains($f)' <<<"$BODY" 2>/dev/null)" true
+}
+
+# send METHOD PATH CONTENT_TYPE FILE [curl args...]: like req, the body read
+# from FILE and sent with CONTENT_TYPE ("" sends no Content-Type at all).
+send() {
+  local method=$1 path=$2 ctype=$3 file=$4
+  shift 4
+  local args=(-s -X "$method" -D "$TMP/headers" -o "$TMP/body" -w '%{http_code}'
+              -H "Content-Type:${ctype:+ $ctype}" --data-binary "@$file")
+  [ -n "$TOKEN" ] && args+=(-H "Authorization: Bearer $TOKEN")
+  STATUS=$(curl "${args[@]}" "$@" "$BASE$path")
+  BODY=$(cat "$TMP/body")
+}
+
+# A tag unique to this run, to find a test's own events with q=.
+new_tag() { echo "t$(date +%s%N)r$RANDOM"; }
+
+# create_event NAME VENUE STARTS_AT [SECTIONS]: created by the admin
+# (ADMIN_TOKEN, from admin_login); sets EVENT_ID and leaves the response.
+create_event() {
+  local sections=${4:-'[{"name":"Stalls","rows":2,"seats_per_row":3,"price_cents":1500}]'}
+  local saved=$TOKEN
+  TOKEN=$ADMIN_TOKEN
+  req POST /admin/events "$(jq -nc --arg n "$1" --arg v "$2" --arg s "$3" --argjson sec "$sections" \
+    '{name: $n, venue: $v, starts_at: $s, sections: $sec}')"
+  TOKEN=$saved
+  EVENT_ID=$(json .id)
+  [ "$STATUS" = 201 ] || fail "create_event $1: expected 201"
+}

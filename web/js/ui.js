@@ -9,7 +9,7 @@ let pending = null;
 export function showMessage(content, kind = 'info') {
   box.replaceChildren(
     h('div', { class: 'message-text' }, content),
-    h('button', { class: 'btn btn-link btn-sm', type: 'button', 'aria-label': 'Dismiss', onclick: clearMessage }, '×'),
+    h('button', { class: 'btn btn-link message-close', type: 'button', 'aria-label': 'Dismiss', onclick: clearMessage }),
   );
   box.dataset.kind = kind;
   box.hidden = false;

@@ -7,22 +7,16 @@ import { setTitle, showError, showMessage } from '../ui.js';
 
 const PAGE_SIZE = 20;
 
-// Event id → Promise of the event, or of null once it has been deleted; kept across visits.
-const events = new Map();
-
-function eventOf(id) {
-  if (!events.has(id)) {
-    const lookup = getEvent(id).catch((err) => {
-      if (err.code === 'event_not_found') return null;
-      events.delete(id); // a passing failure: ask again next time
-      throw err;
-    });
-    events.set(id, lookup);
-  }
-  return events.get(id);
+/** A cache for one visit of the page: event id → Promise of the event, or of null when it was deleted. */
+function eventCache() {
+  const events = new Map();
+  return (id) => {
+    if (!events.has(id)) events.set(id, getEvent(id).catch((err) => (err.code === 'event_not_found' ? null : Promise.reject(err))));
+    return events.get(id);
+  };
 }
 
-function eventName(booking) {
+function eventName(booking, eventOf) {
   const name = h('span', { class: 'muted' }, 'Loading…');
   eventOf(booking.event_id).then(
     (event) => name.replaceWith(event ? h('a', { href: `#/events/${event.id}` }, event.name) : h('span', { class: 'muted' }, 'deleted event')),
@@ -31,14 +25,14 @@ function eventName(booking) {
   return name;
 }
 
-function bookingRow(booking) {
+function bookingRow(booking, eventOf) {
   const row = h(
     'article',
     { class: 'card list-row', 'data-testid': 'booking-row', 'data-booking-id': booking.id },
     h(
       'div',
       { class: 'stack' },
-      h('h3', { class: 'row' }, eventName(booking), h('span', { class: `badge badge-${booking.status}` }, booking.status)),
+      h('h3', { class: 'row' }, eventName(booking, eventOf), h('span', { class: `badge badge-${booking.status}` }, booking.status)),
       h('div', {}, booking.seats.map(seatLabel).join(', ')),
       h(
         'div',
@@ -51,19 +45,19 @@ function bookingRow(booking) {
       'div',
       { class: 'actions' },
       booking.status === 'confirmed' &&
-        h('button', { class: 'btn btn-danger btn-sm', type: 'button', 'data-testid': 'cancel-booking', onclick: () => cancel(booking, row) }, 'Cancel'),
+        h('button', { class: 'btn btn-danger btn-sm', type: 'button', 'data-testid': 'cancel-booking', onclick: () => cancel(booking, row, eventOf) }, 'Cancel'),
     ),
   );
   return row;
 }
 
-async function cancel(booking, row) {
+async function cancel(booking, row, eventOf) {
   const what = `${count(booking.seats.length, 'seat')}, ${money(booking.total_cents)}`;
   if (!confirm(`Cancel booking #${booking.id} (${what})? Its seats will be released.`)) return;
   const button = row.querySelector('[data-testid="cancel-booking"]');
   button.disabled = true;
   try {
-    row.replaceWith(bookingRow(await cancelBooking(booking.id)));
+    row.replaceWith(bookingRow(await cancelBooking(booking.id), eventOf));
     showMessage(`Booking #${booking.id} is cancelled.`, 'success');
   } catch (err) {
     button.disabled = false;
@@ -78,12 +72,13 @@ export default async function bookingsView(root, { signal }) {
   const more = h('button', { class: 'btn', type: 'button', 'data-testid': 'more', hidden: true }, 'More bookings');
   root.append(h('div', { class: 'stack' }, h('h1', {}, 'My bookings'), list, empty, h('div', { class: 'center' }, more)));
 
+  const eventOf = eventCache();
   let cursor = null;
   async function loadPage() {
     more.disabled = true;
     try {
       const page = await listBookings({ limit: PAGE_SIZE, cursor }, signal);
-      list.append(...page.bookings.map(bookingRow));
+      list.append(...page.bookings.map((booking) => bookingRow(booking, eventOf)));
       cursor = page.next_cursor;
       more.hidden = !cursor;
       empty.hidden = list.childElementCount > 0;
