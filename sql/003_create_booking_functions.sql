@@ -6,11 +6,39 @@
 --   2. the booking row being cancelled, FOR UPDATE;
 --   3. seat rows, FOR UPDATE, in ascending id order;
 --   4. one counter shard of the event (chosen by backend, so concurrent
---      bookings of one event rarely share it).
+--      bookings of one event rarely share it);
+--   5. booking_stats rows of that same shard, in ascending day order.
 
 -- GET /bookings: newest first, paged by (created_at, id).
 DROP INDEX bookings_by_user;
 CREATE INDEX bookings_by_user_newest ON bookings (user_id, created_at DESC, id DESC);
+
+-- Running totals for analytics, per event, UTC day and shard. Like the seat
+-- counters they are split by backend so that a flash sale never queues on one
+-- row. A day's row counts the bookings created that day (and how many of them
+-- are still confirmed, with their seats and revenue) and the cancellations
+-- made that day.
+CREATE TABLE booking_stats (
+    event_id      bigint NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    day           date NOT NULL,
+    shard         smallint NOT NULL CHECK (shard BETWEEN 0 AND 15),
+    bookings      integer NOT NULL DEFAULT 0,
+    confirmed     integer NOT NULL DEFAULT 0,
+    seats_sold    bigint NOT NULL DEFAULT 0,
+    revenue_cents bigint NOT NULL DEFAULT 0,
+    cancellations integer NOT NULL DEFAULT 0,
+    PRIMARY KEY (event_id, day, shard)
+);
+-- Analytics windows read whole days from booking_stats, and the partial
+-- days at a window's edges from bookings through these.
+CREATE INDEX booking_stats_by_day ON booking_stats (day);
+CREATE INDEX bookings_by_creation ON bookings (created_at)
+    INCLUDE (event_id, status, seat_count, total_cents);
+CREATE INDEX bookings_by_cancellation ON bookings (cancelled_at) INCLUDE (event_id)
+    WHERE cancelled_at IS NOT NULL;
+
+CREATE FUNCTION utc_day(t timestamptz) RETURNS date
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT (t AT TIME ZONE 'UTC')::date $$;
 
 CREATE FUNCTION book(p_user bigint, p_event bigint, p_seats bigint[], p_key text, p_request text,
                      OUT o_status integer, OUT o_body text)
@@ -22,6 +50,7 @@ DECLARE
     v_invalid bigint[];
     v_total   bigint;
     v_booking bigint;
+    v_created timestamptz;
     v_prev    idempotency_keys;
 BEGIN
     IF p_key IS NOT NULL THEN
@@ -83,11 +112,17 @@ BEGIN
         ELSE
             INSERT INTO bookings (event_id, user_id, seat_count, total_cents)
             VALUES (p_event, p_user, cardinality(v_found), v_total)
-            RETURNING id INTO v_booking;
+            RETURNING id, created_at INTO v_booking, v_created;
             INSERT INTO booking_seats (booking_id, seat_id) SELECT v_booking, unnest(v_found);
             UPDATE seats SET booking_id = v_booking WHERE id = ANY (v_found);
             UPDATE event_seat_counts SET booked = booked + cardinality(v_found), version = version + 1
              WHERE event_id = p_event AND shard = pg_backend_pid() % 16;
+            INSERT INTO booking_stats AS t (event_id, day, shard, bookings, confirmed, seats_sold, revenue_cents)
+            VALUES (p_event, utc_day(v_created), pg_backend_pid() % 16, 1, 1, cardinality(v_found), v_total)
+            ON CONFLICT (event_id, day, shard) DO UPDATE
+               SET bookings = t.bookings + 1, confirmed = t.confirmed + 1,
+                   seats_sold = t.seats_sold + EXCLUDED.seats_sold,
+                   revenue_cents = t.revenue_cents + EXCLUDED.revenue_cents;
             o_status := 201;
             o_body := booking_json(v_booking)::text;
         END IF;
@@ -106,8 +141,9 @@ CREATE FUNCTION cancel_booking(p_user bigint, p_admin boolean, p_booking bigint,
                                OUT o_status integer, OUT o_body text)
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_booking bookings;
-    v_starts  timestamptz;
+    v_booking   bookings;
+    v_starts    timestamptz;
+    v_cancelled timestamptz;
 BEGIN
     SELECT * INTO v_booking FROM bookings b WHERE b.id = p_booking;
     IF NOT FOUND OR (v_booking.user_id <> p_user AND NOT p_admin) THEN
@@ -143,9 +179,21 @@ BEGIN
        AND s.id IN (SELECT bs.seat_id FROM booking_seats bs WHERE bs.booking_id = p_booking);
     -- booking_seats.status follows by ON UPDATE CASCADE.
     UPDATE bookings b SET status = 'cancelled', cancelled_at = clock_timestamp()
-     WHERE b.id = p_booking;
+     WHERE b.id = p_booking
+    RETURNING b.cancelled_at INTO v_cancelled;
     UPDATE event_seat_counts c SET booked = booked - v_booking.seat_count, version = version + 1
      WHERE c.event_id = v_booking.event_id AND c.shard = pg_backend_pid() % 16;
+    -- The creation day loses a confirmed booking; the cancellation day (never
+    -- earlier, so the rows lock in day order) gains a cancellation.
+    INSERT INTO booking_stats AS t (event_id, day, shard, confirmed, seats_sold, revenue_cents)
+    VALUES (v_booking.event_id, utc_day(v_booking.created_at), pg_backend_pid() % 16,
+            -1, -v_booking.seat_count, -v_booking.total_cents)
+    ON CONFLICT (event_id, day, shard) DO UPDATE
+       SET confirmed = t.confirmed - 1, seats_sold = t.seats_sold + EXCLUDED.seats_sold,
+           revenue_cents = t.revenue_cents + EXCLUDED.revenue_cents;
+    INSERT INTO booking_stats AS t (event_id, day, shard, cancellations)
+    VALUES (v_booking.event_id, utc_day(v_cancelled), pg_backend_pid() % 16, 1)
+    ON CONFLICT (event_id, day, shard) DO UPDATE SET cancellations = t.cancellations + 1;
     o_status := 200;
     o_body := booking_json(p_booking)::text;
 END

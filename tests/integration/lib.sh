@@ -24,8 +24,9 @@ req() {
   local args=(-s -X "$method" -D "$TMP/headers" -o "$TMP/body" -w '%{http_code}')
   [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
   [ -n "$TOKEN" ] && args+=(-H "Authorization: Bearer $TOKEN")
+  rm -f "$TMP/headers" "$TMP/body"  # curl leaves an old file in place when no body comes
   STATUS=$(curl "${args[@]}" "$@" "$BASE$path")
-  BODY=$(cat "$TMP/body")
+  BODY=$(cat "$TMP/body" 2>/dev/null)
 }
 
 # header NAME: the value of a response header of the last request.
@@ -104,8 +105,9 @@ send() {
   local args=(-s -X "$method" -D "$TMP/headers" -o "$TMP/body" -w '%{http_code}'
               -H "Content-Type:${ctype:+ $ctype}" --data-binary "@$file")
   [ -n "$TOKEN" ] && args+=(-H "Authorization: Bearer $TOKEN")
+  rm -f "$TMP/headers" "$TMP/body"  # curl leaves an old file in place when no body comes
   STATUS=$(curl "${args[@]}" "$@" "$BASE$path")
-  BODY=$(cat "$TMP/body")
+  BODY=$(cat "$TMP/body" 2>/dev/null)
 }
 
 # A tag unique to this run, to find a test's own events with q=.

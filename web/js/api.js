@@ -2,7 +2,7 @@
 import { session } from './session.js';
 
 /** A failed call: `problem` is the RFC 9457 document (code, detail, errors, ...). */
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(status, problem, retryAfter = null) {
     super(problem.detail || problem.title || `Request failed (${status})`);
     this.status = status;

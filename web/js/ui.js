@@ -15,7 +15,7 @@ export function showMessage(content, kind = 'info') {
   box.hidden = false;
 }
 
-export function clearMessage() {
+function clearMessage() {
   box.hidden = true;
   box.replaceChildren();
 }

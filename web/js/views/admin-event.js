@@ -10,8 +10,8 @@ import { adminTabs, confirmDelete, eventFields, eventValues } from './admin-comm
 function layoutTable(event) {
   return h(
     'table',
-    { class: 'small' },
-    h('thead', {}, h('tr', {}, ['Section', 'Rows', 'Seats per row', 'Price'].map((title) => h('th', { align: 'left' }, title)))),
+    { class: 'table small' },
+    h('thead', {}, h('tr', {}, ['Section', 'Rows', 'Seats per row', 'Price'].map((title) => h('th', {}, title)))),
     h(
       'tbody',
       {},

@@ -15,6 +15,10 @@ const PENDING_KEY = 'evently.pendingSelection';
 const sentenceList = (items) =>
   items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 
+function keepPendingSelection(eventId, seatIds) {
+  sessionStorage.setItem(PENDING_KEY, JSON.stringify({ eventId, seatIds }));
+}
+
 function takePendingSelection(eventId) {
   const pending = JSON.parse(sessionStorage.getItem(PENDING_KEY) ?? 'null');
   sessionStorage.removeItem(PENDING_KEY);
@@ -116,10 +120,10 @@ export default async function eventView(root, { params, signal }) {
     bookButton.disabled = closed || booking || seats.length === 0;
   }
 
-  function reportLost(lost, when) {
+  function reportLost(lost) {
     if (!lost.length) return;
     const labels = sentenceList(lost.map(seatLabel));
-    showMessage(`Sorry, ${labels} ${lost.length === 1 ? 'was' : 'were'} ${when} and removed from your selection.`, 'error');
+    showMessage(`Sorry, ${labels} ${lost.length === 1 ? 'was' : 'were'} just booked by someone else and removed from your selection.`, 'error');
   }
 
   // Polling: GET the seats with the last ETag every POLL_MS and on window focus; a 304 means no change.
@@ -134,7 +138,7 @@ export default async function eventView(root, { params, signal }) {
       const fresh = await getSeats(eventId, etag, signal);
       if (fresh) {
         etag = fresh.etag;
-        reportLost(map.update(fresh.seats), 'just booked by someone else');
+        reportLost(map.update(fresh.seats));
         showAvailability();
       }
     } catch (err) {
@@ -165,7 +169,7 @@ export default async function eventView(root, { params, signal }) {
     const seats = map.selection;
     const seatIds = seats.map((seat) => seat.id);
     if (!session.token) {
-      sessionStorage.setItem(PENDING_KEY, JSON.stringify({ eventId, seatIds }));
+      keepPendingSelection(eventId, seatIds);
       flash('Please sign in to book your seats.');
       navigate(signInPath());
       return;
@@ -223,7 +227,7 @@ export default async function eventView(root, { params, signal }) {
         return;
     }
     // 401: the session ended and the app is on its way to the sign-in page; come back to these seats.
-    if (err.status === 401) sessionStorage.setItem(PENDING_KEY, JSON.stringify({ eventId, seatIds }));
+    if (err.status === 401) keepPendingSelection(eventId, seatIds);
     else showError(err);
   }
 
