@@ -18,12 +18,8 @@ int main() {
                  const int64_t top = v.query_int(req.param("top"), "top", 1, 100, 10);
                  v.check();
 
-                 const auto utc = [](const std::optional<int64_t>& t) {
-                   return t ? std::optional(format_utc(*t)) : std::nullopt;
-                 };
-                 const auto from_s = utc(from), to_s = utc(to);
-                 const auto rows = db.exec(kAnalytics.name, from_s ? from_s->c_str() : nullptr,
-                                           to_s ? to_s->c_str() : nullptr, top);
+                 const auto rows = db.exec(kAnalytics.name, or_null(format_utc(from)),
+                                           or_null(format_utc(to)), top);
                  return Response::json(200, rows[0][0].c_str());
                });
 }

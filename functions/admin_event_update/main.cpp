@@ -15,8 +15,6 @@ static const Statement kUpdate{
     "ELSE updated_at END "
     "WHERE id = $1 RETURNING event_json(events)::text"};
 
-static const char* or_null(const std::optional<std::string>& s) { return s ? s->c_str() : nullptr; }
-
 int main() {
   return serve(
       {.name = "admin_event_update", .statements = {kUpdate}, .json_body = true},

@@ -26,7 +26,7 @@ int main() {
         v.check();
 
         return booking_outcome(db.exec(kBook.name, user.id, event_id, pg_array(seat_ids),
-                                       key ? key->c_str() : nullptr,
+                                       or_null(key),
                                        booking_fingerprint(event_id, seat_ids)));
       });
 }

@@ -20,9 +20,8 @@ int main() {
     Validator v;
     const Page page = read_page(v, req, 2);
     v.check();
-    const std::optional<std::string> before =
-        page.after ? std::optional(format_utc((*page.after)[0])) : std::nullopt;
-    const auto rows = db.exec(kList.name, user.id, before ? before->c_str() : nullptr,
+    const auto before = page.after ? format_utc((*page.after)[0]) : std::optional<std::string>();
+    const auto rows = db.exec(kList.name, user.id, or_null(before),
                               page.after ? (*page.after)[1] : 0, page.limit + 1);
     return Response::json(200, page_json("bookings", rows, page, 2));
   });

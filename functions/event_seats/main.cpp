@@ -53,8 +53,7 @@ int main() {
 
         auto cached = g_cache.find(key);
         if (cached == g_cache.end() || cached->second.version != current) {
-          const auto map = db.exec(kSeatMap.name, id, section ? section->c_str() : nullptr,
-                                   status ? status->c_str() : nullptr);
+          const auto map = db.exec(kSeatMap.name, id, or_null(section), or_null(status));
           if (map[0][0].is_null()) throw ApiError(404, "event_not_found", "Event not found");
           if (g_cache.size() >= kCacheEntries) g_cache.clear();
           cached = g_cache.insert_or_assign(key, CachedMap{map[0][0].as<int64_t>(), map[0][1].c_str()}).first;

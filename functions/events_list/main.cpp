@@ -31,8 +31,6 @@ static std::optional<std::string> contains_pattern(const std::optional<std::stri
   return out + '%';
 }
 
-static const char* or_null(const std::optional<std::string>& s) { return s ? s->c_str() : nullptr; }
-
 int main() {
   return serve(
       {.name = "events_list",
@@ -47,14 +45,10 @@ int main() {
         const Page page = read_page(v, req, 2);
         v.check();
 
-        const auto time_or_null = [](const std::optional<int64_t>& t) {
-          return t ? std::optional<std::string>(format_utc(*t)) : std::nullopt;
-        };
-        const auto from_s = time_or_null(from), to_s = time_or_null(to);
-        const auto after_s = page.after ? time_or_null((*page.after)[0]) : std::nullopt;
+        const auto after = page.after ? format_utc((*page.after)[0]) : std::optional<std::string>();
         const int64_t after_id = page.after ? (*page.after)[1] : 0;
-        const auto rows = db.exec(kSearch.name, or_null(q), or_null(venue), or_null(from_s),
-                                  or_null(to_s), or_null(after_s), after_id, page.limit + 1);
+        const auto rows = db.exec(kSearch.name, or_null(q), or_null(venue), or_null(format_utc(from)),
+                                  or_null(format_utc(to)), or_null(after), after_id, page.limit + 1);
         return Response::json(200, page_json("events", rows, page, 2));
       });
 }

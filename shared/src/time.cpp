@@ -139,4 +139,9 @@ std::string format_utc(int64_t micros) {
   return buf;
 }
 
+std::optional<std::string> format_utc(const std::optional<int64_t>& micros) {
+  if (!micros) return std::nullopt;
+  return format_utc(*micros);
+}
+
 }  // namespace evently

@@ -195,7 +195,18 @@ for body in '{' '{"event_id":1,}' 'not json' "{\"event_id\":$EA,\"seat_ids\":[${
   expect_problem 400 invalid_json
 done
 req_ct "application/json" POST /bookings ""
-check "empty body is not accepted" "$(case $STATUS in 400) echo ok ;; *) echo "$STATUS" ;; esac)" ok
+expect_problem 400 invalid_json
+# Over 1 MiB: 413, whatever the token.
+head -c 1100000 /dev/zero | tr '\0' ' ' >"$TMP/big.json"
+req_ct "application/json" POST /bookings "@$TMP/big.json"
+expect_problem 413 payload_too_large
+# Wrong methods on the booking paths.
+req PUT /bookings
+expect_problem 405 method_not_allowed
+check "Allow on /bookings" "$(header Allow | tr -d ' ' | tr ',' '\n' | grep -cxE 'GET|POST')" 2
+req PATCH "/bookings/1"
+expect_problem 405 method_not_allowed
+check "Allow on /bookings/{id}" "$(header Allow | tr -d ' ' | tr ',' '\n' | grep -cxE 'GET|DELETE')" 2
 
 req_ct "text/plain" POST /bookings "$(book_body "$EA" "${A[5]}")"
 expect_problem 415 unsupported_media_type
@@ -463,7 +474,7 @@ for i in 1 2 3 4 5 6 7 8; do
     --data-binary "$(book_body "$EB" "${B[2]}" "${B[3]}")" "$BASE/bookings" >"$TMP/race$i.status" &
 done
 wait
-check "racing repeats: statuses" "$(cat "$TMP"/race?.status | sort -u | tr '\n' ' ')" "201 "
+check "racing repeats: statuses" "$(for i in 1 2 3 4 5 6 7 8; do cat "$TMP/race$i.status"; echo; done | sort -u | tr '\n' ' ')" "201 "
 check "racing repeats: one body" "$(cat "$TMP"/race? | sort | uniq -c | wc -l)" 1
 check "racing repeats: one booking" "$(my_booking_count)" "$((U3_BEFORE + 1))"
 
@@ -478,7 +489,7 @@ for i in 1 2 3 4 5 6; do
     --data-binary "$(book_body "$EB" "${B[4]}" "${B[5]}")" "$BASE/bookings" >"$TMP/fight$i.status" &
 done
 wait
-check "racing users: one 201, five 409" "$(cat "$TMP"/fight?.status | sort | uniq -c | awk '{print $1 "x" $2}' | tr '\n' ' ')" "1x201 5x409 "
+check "racing users: one 201, five 409" "$(for i in 1 2 3 4 5 6; do cat "$TMP/fight$i.status"; echo; done | sort | uniq -c | awk '{print $1 "x" $2}' | tr '\n' ' ')" "1x201 5x409 "
 
 # --- GET /bookings -------------------------------------------------------------------
 
@@ -641,6 +652,7 @@ check "rebooked seat booked" "$(seat_status "$EA" "${A[1]}")" booked
 TOKEN=$U1
 req DELETE "/bookings/$BK1"
 expect_status 200 "cancel the old booking once more"
+same_bytes "old booking unchanged after its seats were rebooked" cancel1
 check "U2's seat stays booked" "$(seat_status "$EA" "${A[1]}")" booked
 
 # The admin may cancel anyone's booking.
@@ -685,6 +697,21 @@ TOKEN=$U1
 req DELETE "/bookings/$BK_S2"
 expect_status 200 "a cancelled booking of a started event"
 same_bytes "cancelled booking of a started event: unchanged" cancel_s2
+
+# Concurrent cancellations of one booking: all 200, the seats freed once.
+TOKEN=$U1
+req POST /bookings "$(book_body "$ED" "${D[10]}" "${D[11]}" "${D[12]}")"
+expect_status 201 "booking to cancel concurrently"
+BK_CC=$(json .id)
+COUNTS_CC=$(counts "$ED")
+for i in 1 2 3 4 5 6; do
+  curl -s -o "$TMP/cc$i" -w '%{http_code}' -X DELETE -H "Authorization: Bearer $U1" \
+    "$BASE/bookings/$BK_CC" >"$TMP/cc$i.status" &
+done
+wait
+check "racing cancellations: statuses" "$(for i in 1 2 3 4 5 6; do cat "$TMP/cc$i.status"; echo; done | sort -u | tr '\n' ' ')" "200 "
+check "racing cancellations: one body" "$(cat "$TMP"/cc? | sort | uniq -c | wc -l)" 1
+check "racing cancellations: counts" "$(counts "$ED")" "$(jq -c '[.[0], .[1] + 3, .[2] - 3]' <<<"$COUNTS_CC")"
 
 # --- deleting an event takes its bookings along --------------------------------------
 
@@ -735,18 +762,20 @@ check "booking_seats.status mirrors the booking" "$(psql_q "
   SELECT count(*) FROM booking_seats bs JOIN bookings b ON b.id = bs.booking_id WHERE bs.status <> b.status")" 0
 check "seat_count and total_cents agree with the seats" "$(psql_q "
   SELECT count(*) FROM bookings b
-  WHERE (b.seat_count, b.total_cents) IS DISTINCT FROM
-        (SELECT count(*)::int, sum(s.price_cents)::bigint FROM booking_seats bs JOIN seats s ON s.id = bs.seat_id
-          WHERE bs.booking_id = b.id)")" 0
-check "seat seats of a booking belong to its event" "$(psql_q "
+  LEFT JOIN (SELECT bs.booking_id, count(*)::int AS n, sum(s.price_cents)::bigint AS total
+               FROM booking_seats bs JOIN seats s ON s.id = bs.seat_id GROUP BY bs.booking_id) t
+         ON t.booking_id = b.id
+  WHERE t.n IS DISTINCT FROM b.seat_count OR t.total IS DISTINCT FROM b.total_cents")" 0
+check "the seats of a booking belong to its event" "$(psql_q "
   SELECT count(*) FROM booking_seats bs JOIN bookings b ON b.id = bs.booking_id JOIN seats s ON s.id = bs.seat_id
   WHERE s.event_id <> b.event_id")" 0
 check "booked counters agree with the seats" "$(psql_q "
   SELECT count(*) FROM events e
   WHERE event_booked(e.id) <> (SELECT count(*) FROM seats s WHERE s.event_id = e.id AND s.booking_id IS NOT NULL)")" 0
 for e in "$EA" "$EB" "$ED" "$ES"; do
-  check "event $e: capacity = available + booked = seat map" "$(curl -s "$BASE/events/$e" | jq -c '[.capacity == .available_seats + .booked_seats, .booked_seats]')" \
-    "$(curl -s "$BASE/events/$e/seats?status=booked" | jq -c '[true, (.seats | length)]')"
+  check "event $e: capacity = available + booked = seat map" \
+    "$(curl -s "$BASE/events/$e" | jq -c '[.capacity, .available_seats + .booked_seats, .booked_seats]')" \
+    "$(curl -s "$BASE/events/$e/seats?status=booked" | jq -c '[20, 20, (.seats | length)]')"
 done
 
 finish

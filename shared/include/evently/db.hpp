@@ -6,6 +6,7 @@
 #include <pqxx/pqxx>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -69,6 +70,9 @@ class Db {
   std::string session_sql_;
   std::unique_ptr<pqxx::connection> conn_;
 };
+
+/// A nullable text parameter: NULL when absent.
+inline const char* or_null(const std::optional<std::string>& s) { return s ? s->c_str() : nullptr; }
 
 /// A bigint[] parameter in PostgreSQL's array text form: {1,2,3}.
 std::string pg_array(const std::vector<int64_t>& values);

@@ -17,5 +17,6 @@ std::optional<int64_t> parse_time_bound(std::string_view text, bool end_of_day);
 
 /// `2027-03-01T19:30:00.000000Z`: exact, for handing to PostgreSQL.
 std::string format_utc(int64_t micros);
+std::optional<std::string> format_utc(const std::optional<int64_t>& micros);
 
 }  // namespace evently
