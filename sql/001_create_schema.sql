@@ -51,7 +51,9 @@ CREATE TABLE sections (
     seats_per_row integer NOT NULL CHECK (seats_per_row BETWEEN 1 AND 500),
     price_cents   bigint NOT NULL CHECK (price_cents BETWEEN 0 AND 100000000),
     CONSTRAINT sections_position_key UNIQUE (event_id, position),
-    CONSTRAINT sections_name_key UNIQUE (event_id, name)
+    CONSTRAINT sections_name_key UNIQUE (event_id, name),
+    -- Target of seats' (event_id, section_id) reference.
+    CONSTRAINT sections_event_id_key UNIQUE (event_id, id)
 );
 
 CREATE TABLE bookings (
@@ -72,19 +74,21 @@ CREATE INDEX bookings_by_user ON bookings (user_id, id DESC);
 CREATE INDEX bookings_by_event ON bookings (event_id);
 
 -- One row per seat, created with the event. booking_id names the confirmed
--- booking that holds the seat (NULL: available).
+-- booking that holds the seat (NULL: available). A single reference to its
+-- section (which belongs to the event) keeps creating 100,000 seats to one
+-- foreign-key check each.
 CREATE TABLE seats (
     id          bigserial PRIMARY KEY,
-    event_id    bigint NOT NULL REFERENCES events (id) ON DELETE CASCADE,
-    section_id  bigint NOT NULL REFERENCES sections (id) ON DELETE CASCADE,
+    event_id    bigint NOT NULL,
+    section_id  bigint NOT NULL,
     row         integer NOT NULL CHECK (row BETWEEN 1 AND 500),
     number      integer NOT NULL CHECK (number BETWEEN 1 AND 500),
     price_cents bigint NOT NULL CHECK (price_cents BETWEEN 0 AND 100000000),
     booking_id  bigint,
-    CONSTRAINT seats_place_key UNIQUE (section_id, row, number)
+    FOREIGN KEY (event_id, section_id) REFERENCES sections (event_id, id) ON DELETE CASCADE,
+    -- One seat per place; also the seat map's order (section, row, number).
+    CONSTRAINT seats_place_key UNIQUE (event_id, section_id, row, number)
 ) WITH (fillfactor = 90);
--- The seat map reads an event's seats in section, row, number order.
-CREATE INDEX seats_by_event_place ON seats (event_id, section_id, row, number);
 
 -- The seats each booking asked for. status mirrors the booking's status
 -- (ON UPDATE CASCADE), so that the partial unique index below makes a seat in

@@ -1,6 +1,9 @@
 -- Server-side pieces of the API: JSON shapes built where the data lives, and
 -- the multi-statement operations as single calls (one round trip each).
 
+-- Short transactions only: JIT compilation costs more than it saves here.
+DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET jit = off', current_database()); END $$;
+
 -- RFC 3339 in UTC; fractional seconds only when there are some, in microseconds,
 -- never rounded.
 CREATE FUNCTION rfc3339(t timestamptz) RETURNS text
@@ -56,8 +59,9 @@ CREATE FUNCTION create_event(p_name text, p_venue text, p_description text,
                              p_starts_at timestamptz, p_sections jsonb)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
-    v_event events;
+    v_event   events;
     v_section record;
+    v_created sections;
 BEGIN
     INSERT INTO events (name, venue, description, starts_at, capacity, min_price_cents, max_price_cents)
     SELECT p_name, p_venue, p_description, p_starts_at,
@@ -65,7 +69,8 @@ BEGIN
       FROM jsonb_to_recordset(p_sections) AS x(rows integer, seats_per_row integer, price_cents bigint)
     RETURNING * INTO v_event;
 
-    -- One at a time so that section ids follow the given order (the seat map's order).
+    -- Section by section, in the given order (the seat map's order), each
+    -- with all its seats in one set-based INSERT.
     FOR v_section IN
         SELECT t.ord, t.item FROM jsonb_array_elements(p_sections) WITH ORDINALITY AS t(item, ord)
          ORDER BY t.ord
@@ -73,14 +78,12 @@ BEGIN
         INSERT INTO sections (event_id, position, name, rows, seats_per_row, price_cents)
         VALUES (v_event.id, v_section.ord - 1, v_section.item->>'name',
                 (v_section.item->>'rows')::integer, (v_section.item->>'seats_per_row')::integer,
-                (v_section.item->>'price_cents')::bigint);
+                (v_section.item->>'price_cents')::bigint)
+        RETURNING * INTO v_created;
+        INSERT INTO seats (event_id, section_id, row, number, price_cents)
+        SELECT v_event.id, v_created.id, r, n, v_created.price_cents
+          FROM generate_series(1, v_created.rows) r, generate_series(1, v_created.seats_per_row) n;
     END LOOP;
-
-    INSERT INTO seats (event_id, section_id, row, number, price_cents)
-    SELECT v_event.id, s.id, r, n, s.price_cents
-      FROM sections s, generate_series(1, s.rows) r, generate_series(1, s.seats_per_row) n
-     WHERE s.event_id = v_event.id
-     ORDER BY s.id, r, n;
 
     INSERT INTO event_seat_counts (event_id, shard)
     SELECT v_event.id, g FROM generate_series(0, 15) g;
