@@ -99,31 +99,13 @@ LANGUAGE sql STABLE AS $$
     SELECT sum(version)::bigint FROM event_seat_counts WHERE event_id = p_event
 $$;
 
--- The seat map, built as text in one pass over the event's seats.
-CREATE FUNCTION seat_map_json(p_event bigint, p_section text, p_status text) RETURNS text
+-- Every seat's status in seat-map order (section, row, number): '1' booked,
+-- '0' available. The worker renders the map over the event's layout.
+CREATE FUNCTION seat_statuses(p_event bigint) RETURNS text
 LANGUAGE sql STABLE AS $$
-    WITH sec AS (
-        SELECT id, position, name, rows, seats_per_row, price_cents, to_json(name)::text AS jname
-          FROM sections WHERE event_id = p_event
-    ), picked AS (
-        SELECT s.id, s.section_id, sec.jname, s.row, s.number, s.price_cents, s.booking_id
-          FROM seats s JOIN sec ON sec.id = s.section_id
-         WHERE s.event_id = p_event
-           AND (p_section IS NULL OR sec.name = p_section)
-           AND (p_status IS NULL OR (s.booking_id IS NOT NULL) = (p_status = 'booked'))
-    )
-    SELECT '{"event_id":' || p_event
-        || ',"sections":' || (SELECT coalesce(json_agg(json_build_object(
-                                   'name', name, 'rows', rows, 'seats_per_row', seats_per_row,
-                                   'price_cents', price_cents) ORDER BY position), '[]')::text FROM sec)
-        || ',"seats":[' || coalesce((
-               SELECT string_agg('{"id":' || id || ',"section":' || jname || ',"row":' || row
-                                 || ',"number":' || number || ',"price_cents":' || price_cents
-                                 || CASE WHEN booking_id IS NULL THEN ',"status":"available"}'
-                                         ELSE ',"status":"booked"}' END,
-                                 ',' ORDER BY section_id, row, number)
-                 FROM picked), '')
-        || ']}'
+    SELECT coalesce(string_agg(CASE WHEN booking_id IS NULL THEN '0' ELSE '1' END, ''
+                               ORDER BY section_id, row, number), '')
+      FROM seats WHERE event_id = p_event
 $$;
 
 CREATE FUNCTION booking_json(p_booking bigint) RETURNS json

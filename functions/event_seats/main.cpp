@@ -1,62 +1,74 @@
 // GET /events/{id}/seats: the seat map that every client polls during an
-// on-sale. A cheap version read decides between 304, this worker's cached
-// map, and one query that builds the map as JSON inside PostgreSQL.
+// on-sale. One cheap version read decides between 304 and this worker's
+// cached map; when seats changed, one more query fetches their statuses and
+// the map is rendered over the event's layout, which the worker loads once.
 #include <map>
 #include <tuple>
 
+#include "evently/seat_map.hpp"
 #include "evently/server.hpp"
 #include "evently/validate.hpp"
 
 using namespace evently;
 
 static const Statement kVersion{"seat_map_version", "SELECT seat_map_version($1)", true};
-static const Statement kSeatMap{
-    "seat_map", "SELECT seat_map_version($1), seat_map_json($1, $2, $3)", true};
+static const Statement kStatuses{"seat_statuses",
+                                 "SELECT seat_map_version($1), seat_statuses($1)", true};
 
-using MapKey = std::tuple<int64_t, std::string, std::string>;
+// Process-local caches, always checked against the version in PostgreSQL.
+using MapKey = std::tuple<int64_t, std::optional<std::string>, std::optional<std::string>>;
 struct CachedMap {
   int64_t version;
   std::string body;
 };
-
-// Process-local cache of recent maps; always checked against the version
-// in PostgreSQL, so it is never stale.
-static std::map<MapKey, CachedMap> g_cache;
-constexpr size_t kCacheEntries = 256;
+static std::map<MapKey, CachedMap> g_maps;
+static std::map<int64_t, SeatLayout> g_layouts;
+constexpr size_t kCacheEntries = 64;
 
 static std::string etag(const MapKey& key, int64_t version) {
   const auto& [id, section, status] = key;
-  const size_t filter = std::hash<std::string>{}(section + '\n' + status);
+  const size_t filter = std::hash<std::string>{}((section ? "s" + *section : "") + '\n' + status.value_or(""));
   return "W/\"" + std::to_string(id) + "-" + std::to_string(version) + "-" +
          std::to_string(filter % 1000000007) + "\"";
 }
 
+static const SeatLayout& layout_of(Db& db, int64_t id, size_t seats) {
+  auto it = g_layouts.find(id);
+  if (it == g_layouts.end() || it->second.seats.size() != seats) {
+    if (g_layouts.size() >= kCacheEntries) g_layouts.clear();
+    it = g_layouts.insert_or_assign(id, load_seat_layout(db, id)).first;
+  }
+  return it->second;
+}
+
 int main() {
   return serve(
-      {.name = "event_seats", .statements = {kVersion, kSeatMap}},
+      {.name = "event_seats", .statements = {kVersion, kStatuses, kSeatLayoutStatement, kSectionsStatement}},
       [](const Request& req, Db& db) {
-        const int64_t id = path_id(req, "event_not_found", "Event not found");
-        Validator v;
         const auto section = req.param("section");
         const auto status = req.param("status");
+        Validator v;
         if (status && *status != "available" && *status != "booked")
           v.add("status", "must be available or booked");
         v.check();
-        const MapKey key{id, section ? "s" + *section : "", status.value_or("")};
+        const int64_t id = path_id(req, "event_not_found", "Event not found");
+        const MapKey key{id, section, status};
 
         const auto version = db.exec(kVersion.name, id);
         if (version[0][0].is_null()) throw ApiError(404, "event_not_found", "Event not found");
-        const int64_t current = version[0][0].as<int64_t>();
-        const std::string tag = etag(key, current);
+        const std::string tag = etag(key, version[0][0].as<int64_t>());
         if (etag_matches(req.if_none_match, tag))
           return Response{.status = 304, .content_type = "", .body = "", .headers = {{"ETag", tag}}};
 
-        auto cached = g_cache.find(key);
-        if (cached == g_cache.end() || cached->second.version != current) {
-          const auto map = db.exec(kSeatMap.name, id, or_null(section), or_null(status));
-          if (map[0][0].is_null()) throw ApiError(404, "event_not_found", "Event not found");
-          if (g_cache.size() >= kCacheEntries) g_cache.clear();
-          cached = g_cache.insert_or_assign(key, CachedMap{map[0][0].as<int64_t>(), map[0][1].c_str()}).first;
+        auto cached = g_maps.find(key);
+        if (cached == g_maps.end() || cached->second.version != version[0][0].as<int64_t>()) {
+          const auto now = db.exec(kStatuses.name, id);
+          if (now[0][0].is_null()) throw ApiError(404, "event_not_found", "Event not found");
+          const std::string_view statuses(now[0][1].c_str(), now[0][1].size());
+          const SeatLayout& layout = layout_of(db, id, statuses.size());
+          if (g_maps.size() >= kCacheEntries) g_maps.clear();
+          cached = g_maps.insert_or_assign(key, CachedMap{now[0][0].as<int64_t>(),
+                                                          render_seat_map(id, layout, statuses, section, status)}).first;
         }
         return Response::json(200, cached->second.body)
             .header("ETag", etag(key, cached->second.version))
