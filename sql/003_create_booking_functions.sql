@@ -59,7 +59,11 @@ BEGIN
         INSERT INTO idempotency_keys (user_id, key, request_hash)
         VALUES (p_user, p_key, p_request)
         ON CONFLICT (user_id, key) DO NOTHING;
-        IF NOT FOUND THEN
+        IF FOUND THEN
+            -- Keys are kept 24 hours; a user's new key clears their expired ones.
+            DELETE FROM idempotency_keys k
+             WHERE k.user_id = p_user AND k.created_at < now() - interval '24 hours';
+        ELSE
             SELECT * INTO v_prev FROM idempotency_keys k
              WHERE k.user_id = p_user AND k.key = p_key FOR UPDATE;
             IF v_prev.created_at < now() - interval '24 hours' THEN

@@ -10,8 +10,11 @@ using namespace evently;
 
 static const Statement kFindUser{
     "find_user", "SELECT password_hash, user_json(users)::text FROM users WHERE email = $1", true};
+// A new session; the user's expired ones go at the same time.
 static const Statement kCreateSession{
     "create_session",
+    "WITH expired AS (DELETE FROM sessions WHERE expires_at <= now() "
+    "  AND user_id = (SELECT id FROM users WHERE email = $2)) "
     "INSERT INTO sessions (token_hash, user_id, expires_at) "
     "SELECT $1::bytea, id, now() + make_interval(secs => $3) FROM users WHERE email = $2 "
     "RETURNING rfc3339(expires_at)"};
