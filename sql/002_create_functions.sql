@@ -4,14 +4,21 @@
 -- Short transactions only: JIT compilation costs more than it saves here.
 DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET jit = off', current_database()); END $$;
 
--- RFC 3339 in UTC; fractional seconds only when there are some, in microseconds,
--- never rounded.
+-- RFC 3339 in UTC, as given times are shown: fractional seconds only when
+-- there are some.
 CREATE FUNCTION rfc3339(t timestamptz) RETURNS text
 LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
     SELECT to_char(t AT TIME ZONE 'UTC',
                    CASE WHEN extract(microseconds FROM t)::bigint % 1000000 = 0
                         THEN 'YYYY-MM-DD"T"HH24:MI:SS"Z"'
                         ELSE 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"' END)
+$$;
+
+-- RFC 3339 in UTC, as recorded times are shown: always to the microsecond,
+-- never rounded, so that clients can use them as exact bounds.
+CREATE FUNCTION rfc3339_exact(t timestamptz) RETURNS text
+LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
+    SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
 $$;
 
 CREATE FUNCTION problem(p_status integer, p_code text, p_detail text, p_extra jsonb DEFAULT '{}')
@@ -27,7 +34,7 @@ $$;
 CREATE FUNCTION user_json(u users) RETURNS json
 LANGUAGE sql STABLE AS $$
     SELECT json_build_object('id', u.id, 'email', u.email, 'name', u.name, 'role', u.role,
-                             'created_at', rfc3339(u.created_at))
+                             'created_at', rfc3339_exact(u.created_at))
 $$;
 
 -- Booked seats of an event: the sum of its counter shards.
@@ -48,7 +55,7 @@ LANGUAGE sql STABLE AS $$
                                                        'price_cents', s.price_cents)
                                      ORDER BY s.position)
                        FROM sections s WHERE s.event_id = e.id),
-        'created_at', rfc3339(e.created_at), 'updated_at', rfc3339(e.updated_at))
+        'created_at', rfc3339_exact(e.created_at), 'updated_at', rfc3339_exact(e.updated_at))
     FROM (SELECT event_booked(e.id) AS booked) b
 $$;
 
@@ -119,7 +126,7 @@ LANGUAGE sql STABLE AS $$
                     JOIN seats s ON s.id = bs.seat_id
                     JOIN sections sec ON sec.id = s.section_id
                    WHERE bs.booking_id = b.id),
-        'total_cents', b.total_cents, 'created_at', rfc3339(b.created_at),
-        'cancelled_at', rfc3339(b.cancelled_at))
+        'total_cents', b.total_cents, 'created_at', rfc3339_exact(b.created_at),
+        'cancelled_at', rfc3339_exact(b.cancelled_at))
     FROM bookings b WHERE b.id = p_booking
 $$;

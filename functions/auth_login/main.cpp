@@ -17,7 +17,7 @@ static const Statement kCreateSession{
     "  AND user_id = (SELECT id FROM users WHERE email = $2)) "
     "INSERT INTO sessions (token_hash, user_id, expires_at) "
     "SELECT $1::bytea, id, now() + make_interval(secs => $3) FROM users WHERE email = $2 "
-    "RETURNING rfc3339(expires_at)"};
+    "RETURNING rfc3339_exact(expires_at)"};
 
 int main() {
   return serve(

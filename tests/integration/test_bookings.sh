@@ -56,7 +56,11 @@ mk_event() {
   EVENT_ID=$(json .id)
   TOKEN=$saved
   mapfile -t SEATS < <(curl -s "$BASE/events/$EVENT_ID/seats" | jq '.seats[].id')
-  [ "${#SEATS[@]}" = 20 ] || fail "setup: event $EVENT_ID has ${#SEATS[@]} seats, want 20"
+  if [ "${#SEATS[@]}" != 20 ]; then
+    fail "setup: event $EVENT_ID has ${#SEATS[@]} seats, want 20"
+    finish
+    exit 1
+  fi
 }
 
 # seat_status EVENT SEAT: available|booked (without touching STATUS/BODY).
