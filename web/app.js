@@ -1,6 +1,6 @@
 // Evently web app: routes, the header, and the session's life cycle.
 import { logout, me } from './js/api.js';
-import { h } from './js/dom.js';
+import { h, nodes } from './js/dom.js';
 import { navigate, signInPath, start } from './js/router.js';
 import { session } from './js/session.js';
 import { flash } from './js/ui.js';
@@ -39,7 +39,8 @@ function renderNav() {
   const link = (href, label, testid) =>
     h('a', { href: `#${href}`, 'data-testid': testid, 'aria-current': href.split('/')[1] === section ? 'page' : null }, label);
   const user = session.user;
-  nav.replaceChildren(
+  // nodes() drops the `false`/`null` of links this user does not get (replaceChildren would print them).
+  nav.replaceChildren(...nodes([
     link('/', 'Events'),
     user && link('/bookings', 'My bookings', 'nav-bookings'),
     session.isAdmin && link('/admin', 'Admin', 'nav-admin'),
@@ -53,7 +54,7 @@ function renderNav() {
           ]
         : [link('/login', 'Sign in', 'nav-sign-in'), h('a', { class: 'btn btn-primary btn-sm', href: '#/signup', 'data-testid': 'nav-sign-up' }, 'Sign up')],
     ),
-  );
+  ]));
 }
 
 session.onChange((reason) => {

@@ -9,9 +9,12 @@ export EVENTLY_STATE_DIR=$EVENTLY_TEST_STATE EVENTLY_SKIP_BUILD=1 EVENTLY_SKIP_I
 export EVENTLY_ADMIN_EMAIL=admin@evently.test EVENTLY_ADMIN_PASSWORD=admin-password-1
 unset DATABASE_URL
 
+# A port nobody listens on, from a random start so that stacks started at the
+# same time rarely pick the same one (a clash is retried below).
 free_port() {
-  local p
-  for p in $(seq 18080 18980); do
+  local p i
+  for i in $(seq 0 899); do
+    p=$((18080 + (RANDOM + i) % 900))
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
   return 1
@@ -21,11 +24,18 @@ case "$1" in
   up)
     "$0" down >/dev/null 2>&1 || true
     mkdir -p "$EVENTLY_TEST_STATE"
-    port=$(free_port)
-    echo "$port" >"$EVENTLY_TEST_STATE/port"
-    # Enough booking workers to prove locking across processes.
-    EVENTLY_PORT=$port EVENTLY_PG_PORT=$((port + 1000)) EVENTLY_WORKERS_BOOKING_CREATE=4 \
-      "$ROOT/deploy/evently" up
+    for attempt in 1 2 3; do
+      port=$(free_port)
+      echo "$port" >"$EVENTLY_TEST_STATE/port"
+      # Enough booking workers to prove locking across processes.
+      if EVENTLY_PORT=$port EVENTLY_PG_PORT=$((port + 1000)) EVENTLY_WORKERS_BOOKING_CREATE=4 \
+        "$ROOT/deploy/evently" up; then
+        exit 0
+      fi
+      echo "stack.sh: attempt $attempt on port $port failed; retrying" >&2
+      EVENTLY_PORT=$port EVENTLY_PG_PORT=$((port + 1000)) "$ROOT/deploy/evently" down || true
+    done
+    exit 1
     ;;
   down)
     if [ -f "$EVENTLY_TEST_STATE/port" ]; then

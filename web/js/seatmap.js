@@ -281,6 +281,7 @@ export class SeatMap {
     else this.selected.add(i);
     this.drawSeat(i);
     this.onChange();
+    this.onInspect(this.seats[i]); // its status just changed
   }
 
   handleClick(e) {

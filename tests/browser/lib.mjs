@@ -1,0 +1,136 @@
+// Shared pieces of the browser tests: the stack's address, API calls from
+// Node, a chromium launched the same way everywhere, and screenshots.
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const state = process.env.EVENTLY_TEST_STATE;
+if (!state) throw new Error('EVENTLY_TEST_STATE is not set: run the browser tests through ctest');
+
+export const BASE = `http://127.0.0.1:${readFileSync(join(state, 'port'), 'utf8').trim()}`;
+
+// Stacks of concurrent test runs pick their ports independently; make sure the
+// nginx answering on ours is the one this fixture started, so that a lost race
+// fails here instead of sending these tests to somebody else's stack.
+{
+  let pid = NaN;
+  try {
+    pid = Number(readFileSync(join(state, 'run', 'nginx.pid'), 'utf8').trim());
+    process.kill(pid, 0);
+  } catch {
+    throw new Error(`the stack's nginx is not running (pid file ${join(state, 'run', 'nginx.pid')}: ${pid || 'empty or missing'}); ` +
+      'was its port taken by another stack? See logs/nginx-error.log');
+  }
+}
+export const ADMIN = { email: 'admin@evently.test', password: 'admin-password-1' };
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SHOTS = process.env.EVENTLY_SCREENSHOTS ?? join(process.env.EVENTLY_BUILD_DIR ?? join(ROOT, 'build'), 'screenshots');
+// When set (to anything), the README's screenshots in docs/screenshots/ are refreshed too.
+const DOCS_SHOTS = process.env.EVENTLY_DOCS_SCREENSHOTS ? join(ROOT, 'docs', 'screenshots') : null;
+
+/** Desktop and a phone-sized viewport: every scenario runs in both. */
+export const VIEWPORTS = [
+  { name: 'desktop', viewport: { width: 1280, height: 900 } },
+  { name: 'phone', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
+];
+
+/** A name no other run of the tests uses. */
+export const unique = (prefix) => `${prefix} ${Math.random().toString(36).slice(2, 8).padEnd(6, '0')}`;
+
+/** Calls the API; returns {status, body}. Throws unless the status is `expect` (when given). */
+export async function api(method, path, { token, body, expect } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  const parsed = text ? JSON.parse(text) : null;
+  if (expect !== undefined && res.status !== expect) {
+    throw new Error(`${method} ${path}: expected ${expect}, got ${res.status} ${text.slice(0, 300)}`);
+  }
+  return { status: res.status, body: parsed };
+}
+
+export async function loginToken({ email, password }) {
+  return (await api('POST', '/auth/login', { body: { email, password }, expect: 200 })).body.token;
+}
+
+/** A fresh account: {email, password, name, token}. */
+export async function newUser(name = 'Test User') {
+  const email = `${unique('u').replace(' ', '-')}@example.com`.toLowerCase();
+  const password = 'password-123';
+  await api('POST', '/auth/register', { body: { email, password, name }, expect: 201 });
+  return { email, password, name, token: await loginToken({ email, password }) };
+}
+
+/** A start time `days` days from now, at 19:30 UTC. */
+export function inDays(days) {
+  const d = new Date(Date.now() + days * 86_400_000);
+  d.setUTCHours(19, 30, 0, 0);
+  return d.toISOString().replace('.000Z', 'Z');
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.EVENTLY_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/**
+ * A page in a fresh context (own sessionStorage) with fixed locale and time
+ * zone, that accepts confirm() dialogs and fails the test on uncaught page
+ * errors (collected in page.errors).
+ */
+export async function newPage(browser, { viewport, isMobile = false, hasTouch = false }) {
+  const context = await browser.newContext({ viewport, isMobile, hasTouch, locale: 'en-US', timezoneId: 'UTC', deviceScaleFactor: 1 });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  page.errors = [];
+  page.dialogs = [];
+  page.on('pageerror', (err) => page.errors.push(err.message));
+  // The browser's own "Failed to load resource" lines for expected 4xx answers are not the app's errors.
+  page.on('console', (msg) => msg.type() === 'error' && !/^Failed to load resource/.test(msg.text()) && page.errors.push(`console: ${msg.text()}`));
+  page.on('dialog', (dialog) => {
+    page.dialogs.push(dialog.message());
+    dialog.accept();
+  });
+  return page;
+}
+
+/** Saves the page (viewport only, or fullPage) as <screenshots>/<name>.png; `docs` also copies it to docs/screenshots/<docs>.png. */
+export async function screenshot(page, name, { fullPage = false, docs } = {}) {
+  mkdirSync(SHOTS, { recursive: true });
+  const file = join(SHOTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage, animations: 'disabled', caret: 'hide' });
+  if (docs && DOCS_SHOTS) {
+    mkdirSync(DOCS_SHOTS, { recursive: true });
+    copyFileSync(file, join(DOCS_SHOTS, `${docs}.png`));
+  }
+  return file;
+}
+
+/** Waits until fn() (in the page) returns something truthy; returns it. */
+export async function until(page, fn, arg, timeout = 15_000) {
+  const handle = await page.waitForFunction(fn, arg, { timeout, polling: 100 });
+  return handle.jsonValue();
+}
+
+/**
+ * Steps of one scenario, run in order as node:test tests: once a step fails,
+ * the later ones are skipped rather than failing for the same reason.
+ */
+export function scenario(test) {
+  let failed = null;
+  return (name, fn) =>
+    test(name, async (t) => {
+      if (failed) return t.skip(`"${failed}" failed`);
+      try {
+        await fn(t);
+      } catch (err) {
+        failed = name;
+        throw err;
+      }
+    });
+}
