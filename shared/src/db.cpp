@@ -1,5 +1,7 @@
 #include "evently/db.hpp"
 
+#include <poll.h>
+
 #include <cstring>
 
 namespace evently {
@@ -7,7 +9,21 @@ namespace evently {
 Db::Db(std::string url, std::vector<Statement> statements, std::string session_sql)
     : url_(std::move(url)), statements_(std::move(statements)), session_sql_(std::move(session_sql)) {}
 
+namespace {
+
+// An idle connection has nothing to read unless the server has hung up on it
+// (a restart, a failover, an idle timeout). Seen before anything is sent,
+// even a write can go to a fresh connection instead of failing with 503.
+// No round trip: a poll that does not wait.
+bool server_hung_up(int sock) {
+  pollfd p{sock, POLLIN, 0};
+  return sock < 0 || ::poll(&p, 1, 0) != 0;
+}
+
+}  // namespace
+
 pqxx::connection& Db::connection() {
+  if (conn_ && server_hung_up(conn_->sock())) conn_.reset();
   if (!conn_) {
     auto c = std::make_unique<pqxx::connection>(url_);
     // Declared once per connection; libpqxx prepares each on first use.

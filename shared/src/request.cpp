@@ -10,6 +10,10 @@ namespace evently {
 std::optional<std::string> Request::param(const std::string& name) const {
   const auto it = query.find(name);
   if (it == query.end()) return std::nullopt;
+  // PostgreSQL takes text only as UTF-8 without NUL: anything else is the
+  // client's error, not a 500.
+  if (!valid_utf8(it->second) || it->second.find('\0') != std::string::npos)
+    throw validation_failed({{name, "must be UTF-8 text"}});
   return it->second;
 }
 

@@ -13,6 +13,30 @@ size_t utf8_length(const std::string& text) {
   return n;
 }
 
+bool valid_utf8(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  while (p < end) {
+    const unsigned char c = *p++;
+    if (c < 0x80) continue;
+    // The lead byte fixes the length and the range of the first continuation byte.
+    int more = 0;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) more = 1;
+    else if (c == 0xE0) more = 2, lo = 0xA0;
+    else if (c == 0xED) more = 2, hi = 0x9F;
+    else if (c >= 0xE1 && c <= 0xEF) more = 2;
+    else if (c == 0xF0) more = 3, lo = 0x90;
+    else if (c == 0xF4) more = 3, hi = 0x8F;
+    else if (c >= 0xF1 && c <= 0xF3) more = 3;
+    else return false;
+    if (end - p < more || *p < lo || *p > hi) return false;
+    for (++p, --more; more > 0; --more, ++p)
+      if ((*p & 0xC0) != 0x80) return false;
+  }
+  return true;
+}
+
 std::string field_path(const std::string& path, const char* key) {
   return path.empty() ? std::string(key) : path + "." + key;
 }

@@ -113,6 +113,18 @@ send() {
 # A tag unique to this run, to find a test's own events with q=.
 new_tag() { echo "t$(date +%s%N)r$RANDOM"; }
 
+# repeat TEXT N: TEXT N times, for length bounds.
+repeat() { printf "%0.s$1" $(seq "$2"); }
+
+# sign_in_both: ADMIN_TOKEN (the admin) and USER_TOKEN (a fresh user); TOKEN cleared.
+sign_in_both() {
+  admin_login
+  ADMIN_TOKEN=$TOKEN
+  new_user
+  USER_TOKEN=$TOKEN
+  TOKEN=""
+}
+
 # create_event NAME VENUE STARTS_AT [SECTIONS]: created by the admin
 # (ADMIN_TOKEN, from admin_login); sets EVENT_ID and leaves the response.
 create_event() {

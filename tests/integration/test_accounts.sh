@@ -17,7 +17,6 @@ login() { # login EMAIL PASSWORD
   TOKEN=""
   req POST /auth/login "$(jq -nc --arg e "$1" --arg p "$2" '{email: $e, password: $p}')"
 }
-repeat() { printf "%0.s$1" $(seq "$2"); }
 
 # --- register --------------------------------------------------------------------
 

@@ -4,16 +4,12 @@
 # its seats look like afterwards (down to an event of 100,000 seats).
 source "$(dirname "$0")/lib.sh"
 
-admin_login
-ADMIN_TOKEN=$TOKEN
-new_user
-USER_TOKEN=$TOKEN
+sign_in_both
 TAG=$(new_tag)
 TIME_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3,6}Z$'
 EVENT_KEYS='["available_seats","booked_seats","capacity","created_at","description","id","max_price_cents","min_price_cents","name","sections","starts_at","updated_at","venue"]'
 SECTION='{"name":"Stalls","rows":2,"seats_per_row":3,"price_cents":1500}'
 
-repeat() { printf "%0.s$1" $(seq "$2"); }
 # body FIELD=JSON...: a valid creation body with the given fields replaced
 # (JSON null as the value drops the field).
 body() {

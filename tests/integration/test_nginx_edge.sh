@@ -4,11 +4,7 @@
 # ever — all as problem documents.
 source "$(dirname "$0")/lib.sh"
 
-admin_login
-ADMIN_TOKEN=$TOKEN
-new_user
-USER_TOKEN=$TOKEN
-TOKEN=""
+sign_in_both
 create_event "$(new_tag) edge" "Edge Hall" 2035-05-05T20:00:00Z
 ID=$EVENT_ID
 
@@ -19,7 +15,6 @@ expect_not_html() { # expect_not_html WHAT
   [[ "$(header Content-Type)" != *html* ]] && ! grep -qi '<html' "$TMP/body" 2>/dev/null &&
     ok || fail "$1: an HTML answer"
 }
-repeat() { printf "%0.s$1" $(seq "$2"); }
 
 # --- CORS on success and on every kind of error ------------------------------------------
 
@@ -112,7 +107,9 @@ send POST /events text/plain "$TMP/empty.json"
 expect_problem 405 method_not_allowed
 check "405 before 415" "$(json .status)" 405
 send PUT /admin/events text/plain "$TMP/big"
-check "405 before 413" "$STATUS" 405
+expect_problem 405 method_not_allowed
+check "405 before 413" "$(json .status)" 405
+allow_has POST
 
 # --- unknown paths: 404 not_found problem --------------------------------------------------
 
@@ -125,16 +122,18 @@ for path in /nope /events/ "/events/$ID/" "/events/$ID/nope" "/events/$ID/seats/
 done
 req POST /nope '{}'
 expect_problem 404 not_found
+send POST /nope application/json "$TMP/big"
+expect_problem 404 not_found
+check "404 before 413" "$(json .status)" 404
 req DELETE /admin/nope
 expect_problem 404 not_found
 
 # --- body size: 1 MiB is fine, one byte more is 413 -------------------------------------------
 
 EMAIL="edge$(date +%s%N)@example.com"
-jq -nc --arg e "$EMAIL" '{email: $e, password: "password-123", name: "Big", pad: ""}' >"$TMP/base"
-PAD=$(( 1024 * 1024 - $(wc -c <"$TMP/base") + 1 ))  # the trailing newline goes
-{ jq -nc --arg e "$EMAIL" --arg p "$(repeat x "$PAD")" '{email: $e, password: "password-123", name: "Big", pad: $p}' |
-  head -c $((1024 * 1024)); } >"$TMP/exact"
+HEAD_PART=$(jq -nc --arg e "$EMAIL" '{email: $e, password: "password-123", name: "Big", pad: ""}')
+HEAD_PART=${HEAD_PART%'"}'}
+{ printf '%s' "$HEAD_PART"; head -c $(( 1024 * 1024 - ${#HEAD_PART} - 2 )) /dev/zero | tr '\0' x; printf '"}'; } >"$TMP/exact"
 check "the test body is exactly 1 MiB" "$(wc -c <"$TMP/exact")" 1048576
 send POST /auth/register application/json "$TMP/exact"
 expect_status 201 "a body of exactly 1 MiB is accepted"
@@ -186,9 +185,22 @@ expect_problem 415 unsupported_media_type
 # --- JSON: invalid → invalid_json, not an object → validation_failed; 401 before both -----
 
 for doc in '{' '{"email":}' "{'email':'a'}" '{"a":1} {"b":2}' '{"a":1}x' 'nul' '{"a":"\x"}' \
-           '{"a":01}' '{"a":1,}' ' ' 'undefined'; do
+           '{"a":01}' '{"a":-01}' '{"a":1.}' '{"a":1.e5}' '{"a":1e}' '{"a":.5}' '{"a":+1}' \
+           '{"a":1,}' '[1,]' '{"a" 1}' '{a:1}' ' ' 'undefined' '{"a":"\u00"}' '{"a":NaN}' \
+           $'{"a":"x\ny"}' $'{"a":"x\ty"}' $'{"a":"\x01"}' "{\"a\":\"$(printf '\xff')\"}" \
+           "{\"a\":\"$(printf '\xc3')\"}" "{\"a\":\"$(printf '\xed\xa0\x80')\"}" \
+           "{\"a\":\"$(printf '\xc0\xaf')\"}" "$(printf '%.0s[' {1..2000})"; do
   req POST /auth/login "$doc"
   expect_problem 400 invalid_json
+done
+# Names that are not UTF-8 are not JSON, not a server error.
+printf '{"email":"utf%s@example.com","password":"password-123","name":"\xff\xfe"}' "$RANDOM" >"$TMP/latin.json"
+send POST /auth/register application/json "$TMP/latin.json"
+expect_problem 400 invalid_json
+for doc in '{"a":0}' '{"a":-0.5e-3}' '{"a":1E+2}' '{"a":"\u00e9\ud83d\ude00\/\b"}' '{"a":[{},[],"",null,true,false]}' \
+           "{\"a\":\"é 😀\"}" $' \t\r\n{}\n'; do
+  req POST /auth/login "$doc"
+  expect_invalid email
 done
 printf '' >"$TMP/none"
 send POST /auth/register application/json "$TMP/none"
@@ -247,6 +259,21 @@ req GET "/events/$ID" "" -H "Cookie: $(repeat c 9000)" -H "Cookie2: $(repeat c 9
   -H "X-A: $(repeat a 7000)" -H "X-B: $(repeat b 7000)" -H "X-C: $(repeat c 7000)"
 check "many large headers: an error" "$([ "${STATUS:-0}" -ge 400 ] && echo yes)" yes
 expect_not_html "many large headers"
+
+raw 'POST /auth/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nConnection: close\r\n\r\n'
+check "an unknown transfer coding: 501" "$STATUS" 501
+check "501 is a problem document" "$(header Content-Type)" application/problem+json
+expect_not_html "an unknown transfer coding"
+req GET /index.html "" -H "Range: bytes=99999999-"
+check "a range beyond a static file: 416" "$STATUS" 416
+check "416 is a problem document" "$(header Content-Type)" application/problem+json
+expect_not_html "an unsatisfiable range"
+# Query text that is not UTF-8 is the client's error, never a 500.
+for path in "/events?q=%FF" "/events?venue=%C3" "/events?q=a%00b" "/events/$ID/seats?section=%FF" \
+            "/events/$ID/seats?section=%ED%A0%80"; do
+  req GET "$path"
+  expect_problem 400 validation_failed
+done
 
 # HEAD of a GET route works and carries the same headers.
 curl -s -I -D "$TMP/headers" -o /dev/null "$BASE/events/$ID" >/dev/null

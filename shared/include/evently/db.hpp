@@ -33,7 +33,9 @@ class Db {
   pqxx::result exec(const char* name, Args&&... args) {
     return run(name, [&](pqxx::connection& c) {
       pqxx::nontransaction tx(c);
-      return tx.exec_prepared(name, std::forward<Args>(args)...);
+      // Not forwarded: a retry on a fresh connection needs the arguments
+      // again, and libpqxx would move from an rvalue std::string.
+      return tx.exec_prepared(name, std::as_const(args)...);
     });
   }
 

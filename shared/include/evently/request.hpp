@@ -20,7 +20,8 @@ struct Request {
   std::string body;
   std::map<std::string, std::string> query;  ///< decoded; first value wins
 
-  /// A query parameter, or nothing when absent.
+  /// A query parameter, or nothing when absent; 400 validation_failed when
+  /// it is not UTF-8 text.
   [[nodiscard]] std::optional<std::string> param(const std::string& name) const;
 };
 

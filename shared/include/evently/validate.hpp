@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "evently/errors.hpp"
@@ -60,6 +61,10 @@ class Validator {
 
 /// Number of Unicode code points in UTF-8 text.
 size_t utf8_length(const std::string& text);
+
+/// Whether text is well-formed UTF-8 (RFC 3629: no overlong forms, no
+/// surrogates, nothing above U+10FFFF).
+bool valid_utf8(std::string_view text);
 
 /// Joins a field path: ("sections[0]", "rows") -> "sections[0].rows".
 std::string field_path(const std::string& path, const char* key);
