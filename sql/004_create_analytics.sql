@@ -3,6 +3,30 @@
 -- its edges come from bookings through their time indexes. Both are read in
 -- one snapshot, so the figures are exact at the moment of the request.
 
+-- How many events there are and their capacity: kept by triggers, since
+-- analytics reads them on every call and events come and go rarely (no
+-- booking ever touches this row).
+CREATE TABLE event_totals (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    events   bigint NOT NULL,
+    capacity bigint NOT NULL
+);
+INSERT INTO event_totals (events, capacity) SELECT count(*), coalesce(sum(capacity), 0) FROM events;
+
+CREATE FUNCTION event_totals_track() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        UPDATE event_totals SET events = events + 1, capacity = capacity + NEW.capacity;
+    ELSE
+        UPDATE event_totals SET events = events - 1, capacity = capacity - OLD.capacity;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER events_totals AFTER INSERT OR DELETE ON events
+    FOR EACH ROW EXECUTE FUNCTION event_totals_track();
+
 CREATE FUNCTION day_start(d date) RETURNS timestamptz
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT d::timestamp AT TIME ZONE 'UTC' $$;
 
@@ -12,7 +36,8 @@ DECLARE
     v_lo     date;              -- first whole day in the window (NULL: unbounded)
     v_hi     date;              -- last whole day in the window (NULL: unbounded)
     v_days   boolean := true;   -- does the window hold any whole day?
-    v_ranges tstzrange[] := '{}';
+    v_ranges tstzrange[] := '{}';  -- partial days, half-open: [lower, upper)
+    v_end    timestamptz := p_to + interval '1 microsecond';  -- `to` is inclusive
 BEGIN
     IF p_from IS NOT NULL THEN
         v_lo := utc_day(p_from) + CASE WHEN p_from = day_start(utc_day(p_from)) THEN 0 ELSE 1 END;
@@ -25,13 +50,13 @@ BEGIN
         v_days := false;
     ELSIF v_lo > v_hi THEN
         v_days := false;
-        v_ranges := ARRAY[tstzrange(p_from, p_to, '[]')];
+        v_ranges := ARRAY[tstzrange(p_from, v_end)];
     ELSE
         IF p_from < day_start(v_lo) THEN
-            v_ranges := v_ranges || tstzrange(p_from, day_start(v_lo), '[)');
+            v_ranges := v_ranges || tstzrange(p_from, day_start(v_lo));
         END IF;
         IF p_to >= day_start(v_hi + 1) THEN
-            v_ranges := v_ranges || tstzrange(day_start(v_hi + 1), p_to, '[]');
+            v_ranges := v_ranges || tstzrange(day_start(v_hi + 1), v_end);
         END IF;
     END IF;
 
@@ -45,24 +70,25 @@ BEGIN
                CASE WHEN b.status = 'confirmed' THEN b.seat_count ELSE 0 END,
                CASE WHEN b.status = 'confirmed' THEN b.total_cents ELSE 0 END, 0
           FROM unnest(v_ranges) r JOIN bookings b
-            ON b.created_at >= lower(r) AND (b.created_at < upper(r) OR (upper_inc(r) AND b.created_at = upper(r)))
+            ON b.created_at >= lower(r) AND b.created_at < upper(r)
         UNION ALL
         SELECT b.event_id, utc_day(b.cancelled_at), 0, 0, 0, 0, 1
           FROM unnest(v_ranges) r JOIN bookings b
-            ON b.cancelled_at >= lower(r) AND (b.cancelled_at < upper(r) OR (upper_inc(r) AND b.cancelled_at = upper(r)))
-    ), per_event AS (
-        SELECT event_id, sum(bookings) AS bookings, sum(confirmed) AS confirmed,
+            ON b.cancelled_at >= lower(r) AND b.cancelled_at < upper(r)
+    ), grouped AS (
+        -- One pass over the facts for both the per-event and the per-day sums.
+        SELECT event_id, day, GROUPING(event_id) AS per_day,
+               sum(bookings) AS bookings, sum(confirmed) AS confirmed,
                sum(seats_sold) AS seats_sold, sum(revenue_cents) AS revenue_cents,
                sum(cancellations) AS cancellations
-          FROM facts GROUP BY event_id
+          FROM facts GROUP BY GROUPING SETS ((event_id), (day))
+    ), per_event AS (
+        SELECT * FROM grouped WHERE per_day = 0
     ), per_day AS (
-        SELECT day, sum(bookings) AS bookings, sum(cancellations) AS cancellations,
-               sum(seats_sold) AS seats_sold, sum(revenue_cents) AS revenue_cents
-          FROM facts GROUP BY day
-        HAVING sum(bookings) > 0 OR sum(cancellations) > 0
+        SELECT * FROM grouped WHERE per_day = 1 AND (bookings > 0 OR cancellations > 0)
     ), totals AS (
-        SELECT (SELECT count(*) FROM events) AS events,
-               (SELECT coalesce(sum(capacity), 0) FROM events) AS capacity,
+        SELECT (SELECT events FROM event_totals) AS events,
+               (SELECT capacity FROM event_totals) AS capacity,
                coalesce(sum(p.bookings), 0) AS bookings,
                coalesce(sum(p.confirmed), 0) AS confirmed,
                coalesce(sum(p.cancellations), 0) AS cancellations,
@@ -70,10 +96,19 @@ BEGIN
                coalesce(sum(p.revenue_cents), 0) AS revenue_cents
           FROM per_event p
     ), popular AS (
-        SELECT e.id, e.name, e.venue, e.capacity, coalesce(p.seats_sold, 0) AS seats_sold,
-               coalesce(p.revenue_cents, 0) AS revenue_cents, coalesce(p.bookings, 0) AS bookings
-          FROM events e LEFT JOIN per_event p ON p.event_id = e.id
-         ORDER BY coalesce(p.seats_sold, 0) DESC, e.id
+        -- Events with sales first; then, in id order, as many without as
+        -- `top` leaves room for (found without sorting every event).
+        SELECT e.id, e.name, e.venue, e.capacity, t.seats_sold, t.revenue_cents, t.bookings
+          FROM ((SELECT p.event_id, p.seats_sold, p.revenue_cents, p.bookings
+                   FROM per_event p WHERE p.seats_sold > 0
+                  ORDER BY p.seats_sold DESC, p.event_id LIMIT p_top)
+                UNION ALL
+                (SELECT ev.id, 0, 0, coalesce(p.bookings, 0)
+                   FROM events ev LEFT JOIN per_event p ON p.event_id = ev.id
+                  WHERE coalesce(p.seats_sold, 0) = 0
+                  ORDER BY ev.id LIMIT p_top)) t (event_id, seats_sold, revenue_cents, bookings)
+          JOIN events e ON e.id = t.event_id
+         ORDER BY t.seats_sold DESC, e.id
          LIMIT p_top
     )
     SELECT json_build_object(
