@@ -58,7 +58,8 @@ int main() {
         if (version[0][0].is_null()) throw ApiError(404, "event_not_found", "Event not found");
         const std::string tag = etag(key, version[0][0].as<int64_t>());
         if (etag_matches(req.if_none_match, tag))
-          return Response{.status = 304, .content_type = "", .body = "", .headers = {{"ETag", tag}}};
+          return Response{.status = 304, .content_type = "", .body = "",
+                          .headers = {{"ETag", tag}, {"Cache-Control", "no-cache"}}};
 
         auto cached = g_maps.find(key);
         if (cached == g_maps.end() || cached->second.version != version[0][0].as<int64_t>()) {

@@ -66,6 +66,8 @@ class JsonGrammar {
       if (e == 'u') {
         for (int k = 0; k < 4; ++k)
           if (++i_ >= s_.size() || std::isxdigit(static_cast<unsigned char>(s_[i_])) == 0) return false;
+        // U+0000 cannot be kept: cJSON and PostgreSQL text both end a string there.
+        if (s_.substr(i_ - 3, 4) == "0000") return false;
       } else if (e == '\0' || std::strchr("\"\\/bfnrt", e) == nullptr) {
         return false;
       }

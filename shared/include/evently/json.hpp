@@ -18,7 +18,9 @@ Json parse_json(std::string_view text);
 Json json_object();
 Json json_array();
 
-/// Compact JSON text of a tree.
+/// Compact JSON text of a tree. Numbers print with 15 significant digits
+/// (cJSON's rule), so IDs are never printed through a tree: they come from
+/// PostgreSQL as text.
 std::string to_string(const cJSON* node);
 
 /// JSON string literal of a text, quotes and escapes included.
