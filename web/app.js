@@ -24,6 +24,7 @@ const ROUTES = [
 ];
 
 const nav = document.getElementById('nav');
+const account = document.getElementById('account');
 let currentPath = '/';
 
 async function signOut() {
@@ -44,17 +45,17 @@ function renderNav() {
     link('/', 'Events'),
     user && link('/bookings', 'My bookings', 'nav-bookings'),
     session.isAdmin && link('/admin', 'Admin', 'nav-admin'),
-    h(
-      'div',
-      { class: 'user' },
-      user
-        ? [
-            h('span', { class: 'muted', 'data-testid': 'user-name' }, user.name),
-            h('button', { class: 'btn btn-sm', type: 'button', 'data-testid': 'sign-out', onclick: signOut }, 'Sign out'),
-          ]
-        : [link('/login', 'Sign in', 'nav-sign-in'), h('a', { class: 'btn btn-primary btn-sm', href: '#/signup', 'data-testid': 'nav-sign-up' }, 'Sign up')],
-    ),
   ]));
+  // The account area is the header's third part (not inside the nav), so that
+  // a phone can give it a line of its own instead of wrapping the links.
+  account.replaceChildren(...nodes(
+    user
+      ? [
+          h('span', { class: 'muted user-name', 'data-testid': 'user-name', title: user.name }, user.name),
+          h('button', { class: 'btn btn-sm', type: 'button', 'data-testid': 'sign-out', onclick: signOut }, 'Sign out'),
+        ]
+      : [link('/login', 'Sign in', 'nav-sign-in'), h('a', { class: 'btn btn-primary btn-sm', href: '#/signup', 'data-testid': 'nav-sign-up' }, 'Sign up')],
+  ));
 }
 
 session.onChange((reason) => {

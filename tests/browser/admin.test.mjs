@@ -1,10 +1,11 @@
 // Scenario 2, an administrator: signs in, creates an event with the section
 // builder (two sections), finds it in the lists, and after a booking made
 // through the API sees it in the analytics figures and charts. Runs on a
-// desktop and on a phone viewport.
+// desktop and on a phone viewport, with another event in the admin list whose
+// name and venue are single 200-character words (the page must not get wider).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ADMIN, api, BASE, inDays, launch, loginToken, newPage, newUser, scenario, screenshot, unique, until, VIEWPORTS } from './lib.mjs';
+import { ADMIN, api, assertFitsViewport, BASE, inDays, launch, loginToken, newPage, newUser, scenario, screenshot, unique, until, VIEWPORTS } from './lib.mjs';
 
 let browser;
 let adminToken;
@@ -23,12 +24,22 @@ for (const { name: device, ...display } of VIEWPORTS) {
     let eventId;
     const name = unique('Spring Jazz Festival');
     const startsAt = inDays(45); // "…T19:30:00Z"; the page runs in UTC
+    const longName = unique('Unbroken').replace(' ', '-').padEnd(200, 'n');
+    let longId;
 
     before(async () => {
       page = await newPage(browser, display);
+      // Long ago, so that it is on the first page of the admin list whatever else the stack holds.
+      const { body } = await api('POST', '/admin/events', {
+        token: adminToken,
+        body: { name: longName, venue: 'v'.repeat(200), starts_at: '2000-01-01T19:30:00Z', sections: [{ name: 'A', rows: 1, seats_per_row: 1, price_cents: 100 }] },
+        expect: 201,
+      });
+      longId = body.id;
     });
     after(async () => {
       await page?.context().close();
+      if (longId) await api('DELETE', `/admin/events/${longId}`, { token: adminToken });
     });
 
     step('signs in as admin', async () => {
@@ -40,6 +51,16 @@ for (const { name: device, ...display } of VIEWPORTS) {
       assert.doesNotMatch(await page.locator('#nav').innerText(), /\b(false|null|undefined)\b/);
       await page.getByTestId('nav-admin').click();
       await page.waitForURL('**/#/admin');
+      await page.getByRole('heading', { name: 'New event' }).waitFor();
+    });
+
+    step('long names do not make the page wider than the screen', async () => {
+      await page.getByTestId('admin-event-row').filter({ hasText: longName.slice(0, 40) }).waitFor();
+      await assertFitsViewport(page, 'admin events list');
+      await page.getByRole('link', { name: longName }).click();
+      await page.getByRole('heading', { name: longName }).waitFor();
+      await assertFitsViewport(page, 'event page');
+      await page.getByTestId('nav-admin').click();
       await page.getByRole('heading', { name: 'New event' }).waitFor();
     });
 
@@ -101,6 +122,9 @@ for (const { name: device, ...display } of VIEWPORTS) {
     });
 
     step('sees a booking made through the API in the analytics', async () => {
+      // Done with the long-named event (it was in the list while the form was used): out of the charts.
+      await api('DELETE', `/admin/events/${longId}`, { token: adminToken, expect: 204 });
+      longId = null;
       const buyer = await newUser('Analytics Buyer');
       const { body: seatList } = await api('GET', `/events/${eventId}/seats?section=Terrace`, { expect: 200 });
       const seatIds = seatList.seats.slice(0, 3).map((s) => s.id);

@@ -1,5 +1,6 @@
 // Shared pieces of the browser tests: the stack's address, API calls from
 // Node, a chromium launched the same way everywhere, and screenshots.
+import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,6 +110,24 @@ export async function screenshot(page, name, { fullPage = false, docs } = {}) {
     copyFileSync(file, join(DOCS_SHOTS, `${docs}.png`));
   }
   return file;
+}
+
+/**
+ * Fails when the page is wider than its viewport. On a phone that is more than
+ * a scroll bar: the browser lays the page out on a wider, zoomed-out viewport,
+ * and taps land on whatever ends up over the control (the header, an input).
+ */
+export async function assertFitsViewport(page, what) {
+  const { width } = page.viewportSize();
+  const { scrollWidth, wide } = await page.evaluate((width) => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    // The innermost elements that stick out, to say what to fix.
+    wide: [...document.body.querySelectorAll('*')]
+      .filter((el) => el.getBoundingClientRect().right > width + 1 && ![...el.children].some((c) => c.getBoundingClientRect().right > width + 1))
+      .slice(0, 5)
+      .map((el) => `<${el.localName}${el.className && typeof el.className === 'string' ? ` class="${el.className}"` : ''}>`),
+  }), width);
+  assert.ok(scrollWidth <= width, `${what}: the page is ${scrollWidth}px wide on a ${width}px viewport (${wide.join(', ')})`);
 }
 
 /** Waits until fn() (in the page) returns something truthy; returns it. */
