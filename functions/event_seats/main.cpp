@@ -5,6 +5,7 @@
 #include <map>
 #include <tuple>
 
+#include "evently/compress.hpp"
 #include "evently/seat_map.hpp"
 #include "evently/server.hpp"
 #include "evently/validate.hpp"
@@ -20,6 +21,7 @@ using MapKey = std::tuple<int64_t, std::optional<std::string>, std::optional<std
 struct CachedMap {
   int64_t version;
   std::string body;
+  std::string gzipped;  // made on the first request that accepts gzip
 };
 static std::map<MapKey, CachedMap> g_maps;
 static std::map<int64_t, SeatLayout> g_layouts;
@@ -69,10 +71,15 @@ int main() {
           const SeatLayout& layout = layout_of(db, id, statuses.size());
           if (g_maps.size() >= kCacheEntries) g_maps.clear();
           cached = g_maps.insert_or_assign(key, CachedMap{now[0][0].as<int64_t>(),
-                                                          render_seat_map(id, layout, statuses, section, status)}).first;
+                                                          render_seat_map(id, layout, statuses, section, status), {}}).first;
         }
-        return Response::json(200, cached->second.body)
-            .header("ETag", etag(key, cached->second.version))
-            .header("Cache-Control", "no-cache");
+        CachedMap& map = cached->second;
+        const bool gzipped = accepts_gzip(req.accept_encoding);
+        if (gzipped && map.gzipped.empty()) map.gzipped = gzip(map.body);
+        Response res = Response::json(200, gzipped ? map.gzipped : map.body);
+        if (gzipped) res.header("Content-Encoding", "gzip");
+        return res.header("ETag", etag(key, map.version))
+            .header("Cache-Control", "no-cache")
+            .header("Vary", "Accept-Encoding");
       });
 }

@@ -16,6 +16,7 @@ struct Request {
   std::string content_type;
   std::string authorization;
   std::string if_none_match;
+  std::string accept_encoding;
   std::optional<std::string> idempotency_key;
   std::string body;
   std::map<std::string, std::string> query;  ///< decoded; first value wins
