@@ -13,15 +13,15 @@ MAX_ID=9007199254740991 # 2^53-1
 # --- helpers ----------------------------------------------------------------
 
 # req_ct CONTENT_TYPE METHOD PATH BODY [curl args...]: like req, with the given
-# Content-Type ("" sends none at all).
+# Content-Type ("" sends none at all); a BODY of @FILE sends that file.
 req_ct() {
-  local ct=$1 method=$2 path=$3 body=$4
+  local ct=$1 method=$2 path=$3 file=${4#@}
+  if [ "$file" = "$4" ]; then
+    file=$TMP/req_ct.body
+    printf '%s' "$4" >"$file"
+  fi
   shift 4
-  local args=(-s -X "$method" -D "$TMP/headers" -o "$TMP/body" -w '%{http_code}'
-              -H "Content-Type:${ct:+ $ct}" --data-binary "$body")
-  [ -n "$TOKEN" ] && args+=(-H "Authorization: Bearer $TOKEN")
-  STATUS=$(curl "${args[@]}" "$@" "$BASE$path")
-  BODY=$(cat "$TMP/body")
+  send "$method" "$path" "$ct" "$file" "$@"
 }
 
 # save NAME: keeps the last response's exact bytes and headers.
