@@ -51,6 +51,35 @@ export function showError(err) {
   showMessage(err.status >= 0 ? errorText(err) : 'Something went wrong. Please reload the page.', 'error');
 }
 
+/**
+ * "More" paging over a cursor-paged list. fetchPage(cursor) resolves to
+ * { items, next_cursor }, items already rendered as nodes. Returns reload(),
+ * which starts again from the first page.
+ */
+export function pager({ list, more, empty, fetchPage }) {
+  let cursor = null;
+  async function loadPage() {
+    more.disabled = true;
+    try {
+      const page = await fetchPage(cursor);
+      list.append(...page.items);
+      cursor = page.next_cursor;
+      more.hidden = !cursor;
+      empty.hidden = list.childElementCount > 0;
+    } catch (err) {
+      showError(err);
+    } finally {
+      more.disabled = false;
+    }
+  }
+  more.addEventListener('click', loadPage);
+  return function reload() {
+    cursor = null;
+    list.replaceChildren();
+    return loadPage();
+  };
+}
+
 export function setTitle(title) {
   document.title = title ? `${title} · Evently` : 'Evently';
 }

@@ -3,7 +3,7 @@ import { createEvent, listEvents } from '../api.js';
 import { h } from '../dom.js';
 import { busy, clearErrors, field, showFormError } from '../forms.js';
 import { count, dateTime, number } from '../format.js';
-import { setTitle, showError, showMessage } from '../ui.js';
+import { pager, setTitle, showMessage } from '../ui.js';
 import { adminTabs, confirmDelete, eventFields, eventValues } from './admin-common.js';
 
 const PAGE_SIZE = 50;
@@ -163,26 +163,14 @@ export default async function adminEventsView(root, { signal }) {
     ),
   );
 
-  let cursor = null;
-  async function loadPage() {
-    more.disabled = true;
-    try {
+  const load = pager({
+    list,
+    more,
+    empty,
+    fetchPage: async (cursor) => {
       const page = await listEvents({ limit: PAGE_SIZE, cursor }, signal);
-      list.append(...page.events.map(eventRow));
-      cursor = page.next_cursor;
-      more.hidden = !cursor;
-      empty.hidden = list.childElementCount > 0;
-    } catch (err) {
-      showError(err);
-    } finally {
-      more.disabled = false;
-    }
-  }
-  function load() {
-    cursor = null;
-    list.replaceChildren();
-    return loadPage();
-  }
-  more.addEventListener('click', loadPage);
+      return { items: page.events.map(eventRow), next_cursor: page.next_cursor };
+    },
+  });
   await load();
 }

@@ -3,7 +3,7 @@ import { cancelBooking, getEvent, listBookings } from '../api.js';
 import { h } from '../dom.js';
 import { count, dateTime, money } from '../format.js';
 import { seatLabel } from '../seatmap.js';
-import { setTitle, showError, showMessage } from '../ui.js';
+import { pager, setTitle, showError, showMessage } from '../ui.js';
 
 const PAGE_SIZE = 20;
 
@@ -73,21 +73,14 @@ export default async function bookingsView(root, { signal }) {
   root.append(h('div', { class: 'stack' }, h('h1', {}, 'My bookings'), list, empty, h('div', { class: 'center' }, more)));
 
   const eventOf = eventCache();
-  let cursor = null;
-  async function loadPage() {
-    more.disabled = true;
-    try {
+  const load = pager({
+    list,
+    more,
+    empty,
+    fetchPage: async (cursor) => {
       const page = await listBookings({ limit: PAGE_SIZE, cursor }, signal);
-      list.append(...page.bookings.map((booking) => bookingRow(booking, eventOf)));
-      cursor = page.next_cursor;
-      more.hidden = !cursor;
-      empty.hidden = list.childElementCount > 0;
-    } catch (err) {
-      showError(err);
-    } finally {
-      more.disabled = false;
-    }
-  }
-  more.addEventListener('click', loadPage);
-  await loadPage();
+      return { items: page.bookings.map((booking) => bookingRow(booking, eventOf)), next_cursor: page.next_cursor };
+    },
+  });
+  await load();
 }
