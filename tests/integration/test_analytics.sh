@@ -493,4 +493,29 @@ analytics "top=100&from=$(from_us "$C1")"
 check "after delete: ours by seats_sold" "$(json '[.popular_events[:2][].event_id]')" "[$E1,$E2]"
 check "after delete: Doomed not listed" "$(json "[.popular_events[] | select(.event_id == $E4)] | length")" 0
 
+# --- the roll-ups agree with the bookings themselves --------------------------------
+
+# Recounted from bookings in the same snapshot: booking_stats per event and day,
+# and both roll-ups of it (all-time per event, per day over every event).
+RECOUNT="WITH f AS (
+    SELECT event_id, utc_day(created_at) AS day, 1 AS bookings, (status = 'confirmed')::int AS confirmed,
+           CASE WHEN status = 'confirmed' THEN seat_count ELSE 0 END AS seats_sold,
+           CASE WHEN status = 'confirmed' THEN total_cents ELSE 0 END AS revenue_cents, 0 AS cancellations
+      FROM bookings
+    UNION ALL
+    SELECT event_id, utc_day(cancelled_at), 0, 0, 0, 0, 1 FROM bookings WHERE cancelled_at IS NOT NULL)"
+SUMS="sum(bookings), sum(confirmed), sum(seats_sold), sum(revenue_cents), sum(cancellations)"
+mismatches() { # KEYS ROLLUP: rows where the recount and the roll-up differ
+  psql_q "$RECOUNT SELECT count(*) FROM (
+      (SELECT $1, $SUMS FROM f GROUP BY $1 EXCEPT SELECT $1, $SUMS FROM $2 GROUP BY $1)
+      UNION ALL
+      (SELECT $1, $SUMS FROM $2 GROUP BY $1 HAVING sum(bookings) <> 0 OR sum(cancellations) <> 0
+       EXCEPT SELECT $1, $SUMS FROM f GROUP BY $1)) x"
+}
+check "booking_stats = bookings recounted, per event and day" "$(mismatches "event_id, day" booking_stats)" 0
+check "stats_per_event = bookings recounted, per event" "$(mismatches event_id stats_per_event)" 0
+check "stats_per_day = bookings recounted, per day" "$(mismatches day stats_per_day)" 0
+check "all-time analytics = the widest window, in one snapshot" \
+  "$(psql_q "SELECT analytics(NULL, NULL, 100) = analytics('1970-01-01T00:00:00Z', '2100-01-01T00:00:00Z', 100)")" t
+
 finish
