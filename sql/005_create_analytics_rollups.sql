@@ -138,17 +138,22 @@ BEGIN
 
     RETURN (
     WITH edges AS MATERIALIZED (
-        SELECT b.event_id, utc_day(b.created_at) AS day, 1 AS bookings,
-               (b.status = 'confirmed')::integer AS confirmed,
-               CASE WHEN b.status = 'confirmed' THEN b.seat_count ELSE 0 END AS seats_sold,
-               CASE WHEN b.status = 'confirmed' THEN b.total_cents ELSE 0 END AS revenue_cents,
-               0 AS cancellations
-          FROM unnest(v_ranges) r JOIN bookings b
-            ON b.created_at >= lower(r) AND b.created_at < upper(r)
-        UNION ALL
-        SELECT b.event_id, utc_day(b.cancelled_at), 0, 0, 0, 0, 1
-          FROM unnest(v_ranges) r JOIN bookings b
-            ON b.cancelled_at >= lower(r) AND b.cancelled_at < upper(r)
+        -- Summed per event and day once, for both per_event and per_day.
+        SELECT event_id, day, sum(bookings) AS bookings, sum(confirmed) AS confirmed,
+               sum(seats_sold) AS seats_sold, sum(revenue_cents) AS revenue_cents,
+               sum(cancellations) AS cancellations
+          FROM (SELECT b.event_id, utc_day(b.created_at) AS day, 1 AS bookings,
+                       (b.status = 'confirmed')::integer AS confirmed,
+                       CASE WHEN b.status = 'confirmed' THEN b.seat_count ELSE 0 END AS seats_sold,
+                       CASE WHEN b.status = 'confirmed' THEN b.total_cents ELSE 0 END AS revenue_cents,
+                       0 AS cancellations
+                  FROM unnest(v_ranges) r JOIN bookings b
+                    ON b.created_at >= lower(r) AND b.created_at < upper(r)
+                UNION ALL
+                SELECT b.event_id, utc_day(b.cancelled_at), 0, 0, 0, 0, 1
+                  FROM unnest(v_ranges) r JOIN bookings b
+                    ON b.cancelled_at >= lower(r) AND b.cancelled_at < upper(r)) f
+         GROUP BY event_id, day
     ), per_event AS (
         SELECT event_id, sum(bookings) AS bookings, sum(seats_sold) AS seats_sold,
                sum(revenue_cents) AS revenue_cents
