@@ -363,12 +363,18 @@ check_deltas "after a refused booking and a repeated cancellation"
 
 # --- the whole picture, stated outright ---------------------------------------------
 
+# totals_delta: this answer's totals less BEFORE_ALL's, as [events, capacity,
+# bookings, confirmed, cancelled, seats_sold, revenue_cents].
+totals_delta() {
+  jq -nc --argjson a "$BODY" --argjson b "$BEFORE_ALL" \
+    '[$a.totals, $b.totals] as [$x, $y] | [$x.events - $y.events, $x.capacity - $y.capacity,
+      $x.bookings - $y.bookings, $x.confirmed_bookings - $y.confirmed_bookings,
+      $x.cancelled_bookings - $y.cancelled_bookings, $x.seats_sold - $y.seats_sold,
+      $x.revenue_cents - $y.revenue_cents]'
+}
+
 analytics "top=100"
-check "all: delta stated outright" "$(jq -nc --argjson a "$BODY" --argjson b "$BEFORE_ALL" \
-  '[$a.totals, $b.totals] as [$x, $y] | [$x.events - $y.events, $x.capacity - $y.capacity,
-    $x.bookings - $y.bookings, $x.confirmed_bookings - $y.confirmed_bookings,
-    $x.cancelled_bookings - $y.cancelled_bookings, $x.seats_sold - $y.seats_sold,
-    $x.revenue_cents - $y.revenue_cents]')" "[4,36,6,4,2,9,37000]"
+check "all: delta stated outright" "$(totals_delta)" "[4,36,6,4,2,9,37000]"
 check "all: bookings = confirmed + cancelled (no window)" \
   "$(json '.totals.bookings == .totals.confirmed_bookings + .totals.cancelled_bookings')" true
 for pair in "$E1:4:29500:3:20:0.2" "$E2:3:4500:1:6:0.5" "$E3:0:0:0:4:0" "$E4:2:3000:2:6:0.3333"; do
@@ -481,11 +487,7 @@ MINE=$(jq -c --argjson e "$E4" 'map(select(.event != $e))' <<<"$MINE")
 EVENTS=$(jq -c --argjson e "$E4" 'map(select(.event_id != $e))' <<<"$EVENTS")
 check_deltas "after deleting Doomed"
 analytics "top=100"
-check "after delete: delta stated outright" "$(jq -nc --argjson a "$BODY" --argjson b "$BEFORE_ALL" \
-  '[$a.totals, $b.totals] as [$x, $y] | [$x.events - $y.events, $x.capacity - $y.capacity,
-    $x.bookings - $y.bookings, $x.confirmed_bookings - $y.confirmed_bookings,
-    $x.cancelled_bookings - $y.cancelled_bookings, $x.seats_sold - $y.seats_sold,
-    $x.revenue_cents - $y.revenue_cents]')" "[3,30,4,3,1,7,34000]"
+check "after delete: delta stated outright" "$(totals_delta)" "[3,30,4,3,1,7,34000]"
 win "after delete: first creation..last cancellation" "$C1" "$X6"
 check "after delete: Doomed gone from the window" \
   "$(json "[.totals.bookings, .totals.cancelled_bookings, ([.popular_events[] | select(.event_id == $E4)] | length)]")" "[4,1,0]"
