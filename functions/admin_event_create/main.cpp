@@ -8,7 +8,7 @@ using namespace evently;
 
 static const Statement kCreate{
     "create_event",
-    "SELECT j::text, j->>'id' FROM create_event($1, $2, $3, $4, $5::jsonb) AS j"};
+    "SELECT j::text, j->>'id' FROM create_event($1, $2, $3, $4, $5::jsonb, $6::integer) AS j"};
 
 int main() {
   return serve(
@@ -23,7 +23,8 @@ int main() {
         v.check();
 
         const auto rows = db.exec(kCreate.name, *event.name, *event.venue,
-                                  event.description.value_or(""), *event.starts_at, sections);
+                                  event.description.value_or(""), *event.starts_at, sections,
+                                  event.hold_seconds.value_or(600));
         return Response::json(201, rows[0][0].c_str())
             .header("Location", std::string("/events/") + rows[0][1].c_str());
       });

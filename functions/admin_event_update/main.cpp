@@ -11,7 +11,8 @@ static const Statement kUpdate{
     "update_event",
     "UPDATE events SET name = coalesce($2, name), venue = coalesce($3, venue), "
     "description = coalesce($4, description), starts_at = coalesce($5::timestamptz, starts_at), "
-    "updated_at = CASE WHEN num_nonnulls($2, $3, $4, $5) > 0 THEN clock_timestamp() "
+    "hold_seconds = coalesce($6::integer, hold_seconds), "
+    "updated_at = CASE WHEN num_nonnulls($2, $3, $4, $5, $6) > 0 THEN clock_timestamp() "
     "ELSE updated_at END "
     "WHERE id = $1 RETURNING event_json(events)::text"};
 
@@ -28,9 +29,12 @@ int main() {
           v.add("sections", "the seat layout of an event cannot be changed");
         v.check();
         const int64_t id = path_id(req, "event_not_found", "Event not found");
+        const auto hold_seconds =
+            event.hold_seconds ? std::optional<std::string>(std::to_string(*event.hold_seconds)) : std::nullopt;
 
         const auto rows = db.exec(kUpdate.name, id, or_null(event.name), or_null(event.venue),
-                                  or_null(event.description), or_null(event.starts_at));
+                                  or_null(event.description), or_null(event.starts_at),
+                                  or_null(hold_seconds));
         if (rows.empty()) throw ApiError(404, "event_not_found", "Event not found");
         return Response::json(200, rows[0][0].c_str());
       });

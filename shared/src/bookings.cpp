@@ -38,14 +38,14 @@ std::string booking_fingerprint(int64_t event_id, const std::vector<int64_t>& se
   return out;
 }
 
-Response booking_outcome(const pqxx::result& rows) {
+Response outcome(const pqxx::result& rows, const std::string& location_prefix) {
   const int status = rows[0][0].as<int>();
   Response res = Response::json(status, rows[0][1].c_str());
   if (status >= 400) res.content_type = "application/problem+json";
   if (status == 201) {
     const Json booking = parse_json(res.body);
     const cJSON* id = cJSON_GetObjectItemCaseSensitive(booking.get(), "id");
-    res.header("Location", "/bookings/" + std::to_string(static_cast<int64_t>(id->valuedouble)));
+    res.header("Location", location_prefix + std::to_string(static_cast<int64_t>(id->valuedouble)));
   }
   return res;
 }

@@ -24,6 +24,8 @@ EventDetails read_event_details(Validator& v, const cJSON* body, bool required) 
     d.venue = v.optional_string(body, "", "venue", 1, 200);
     if (const auto t = v.optional_time(body, "", "starts_at")) d.starts_at = format_utc(*t);
   }
+  if (cJSON_GetObjectItemCaseSensitive(body, "hold_seconds") != nullptr)
+    d.hold_seconds = v.integer(body, "", "hold_seconds", 1, 3600);
   // `null` clears the description.
   d.description = v.optional_string(body, "", "description", 0, 5000, true);
   return d;

@@ -53,7 +53,8 @@ std::string render_seat_map(int64_t event_id, const SeatLayout& layout, std::str
     for (uint32_t i = 0; i < layout.section_names.size(); ++i)
       if (layout.section_names[i] == *section) only_section = i;
   }
-  const int only_booked = !status ? -1 : *status == "booked" ? 1 : 0;
+  // statuses[i]: '0' available, '1' booked, '2' held.
+  const char only = !status ? 0 : *status == "booked" ? '1' : *status == "held" ? '2' : '0';
 
   std::string out = "{\"event_id\":" + std::to_string(event_id) + ",\"sections\":" +
                     layout.sections_json + ",\"seats\":[";
@@ -61,13 +62,13 @@ std::string render_seat_map(int64_t event_id, const SeatLayout& layout, std::str
   bool first = true;
   for (size_t i = 0; i < layout.seats.size() && i < statuses.size(); ++i) {
     const auto& seat = layout.seats[i];
-    const bool booked = statuses[i] == '1';
+    const char state = statuses[i];
     if (only_section && seat.section != *only_section) continue;
-    if (only_booked >= 0 && booked != (only_booked == 1)) continue;
+    if (only != 0 && state != only) continue;
     if (!first) out += ',';
     first = false;
     out += seat.prefix;
-    out += booked ? "booked\"}" : "available\"}";
+    out += state == '1' ? "booked\"}" : state == '2' ? "held\"}" : "available\"}";
   }
   out += "]}";
   return out;

@@ -24,8 +24,12 @@ std::optional<std::string> read_idempotency_key(Validator& v, const Request& req
 /// set (order and repeats aside).
 std::string booking_fingerprint(int64_t event_id, const std::vector<int64_t>& seat_ids);
 
-/// The answer of book()/cancel_booking(): a row (o_status, o_body). Errors
-/// are problem documents; a 201 names the new booking in Location.
-Response booking_outcome(const pqxx::result& rows);
+/// The answer of a deciding SQL function: a row (o_status, o_body). Errors
+/// are problem documents; a 201 names the new resource in Location,
+/// `location_prefix` + its id.
+Response outcome(const pqxx::result& rows, const std::string& location_prefix);
+
+/// The answer of book(), cancel_booking() or confirm_hold(): a Booking.
+inline Response booking_outcome(const pqxx::result& rows) { return outcome(rows, "/bookings/"); }
 
 }  // namespace evently

@@ -16,9 +16,10 @@ struct EventDetails {
   std::optional<std::string> venue;
   std::optional<std::string> description;
   std::optional<std::string> starts_at;  ///< UTC, exact, for PostgreSQL
+  std::optional<int64_t> hold_seconds;   ///< how long new holds last, 1..3600
 };
 
-/// Reads name, venue, description and starts_at; `required` makes name,
+/// Reads name, venue, description, starts_at and hold_seconds; `required` makes name,
 /// venue and starts_at mandatory (creation), else each is optional (PATCH).
 EventDetails read_event_details(Validator& v, const cJSON* body, bool required);
 

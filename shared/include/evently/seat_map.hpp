@@ -32,7 +32,8 @@ struct SeatLayout {
 SeatLayout load_seat_layout(Db& db, int64_t event_id);
 
 /// {"event_id","sections","seats"}: statuses[i] is '1' when seats[i] is
-/// booked; the filters keep one section and/or one status.
+/// booked, '2' when held, '0' when available; the filters keep one section
+/// and/or one status.
 std::string render_seat_map(int64_t event_id, const SeatLayout& layout, std::string_view statuses,
                             const std::optional<std::string>& section,
                             const std::optional<std::string>& status);

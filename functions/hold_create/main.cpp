@@ -1,0 +1,33 @@
+// POST /holds: hold these seats, or the best block of `quantity`, for the
+// event's hold_seconds. The whole decision (lock, check, choose the block,
+// record the hold, remember the answer for the Idempotency-Key) is one call
+// of hold() in sql/: one round trip, one transaction.
+#include "evently/auth.hpp"
+#include "evently/bookings.hpp"
+#include "evently/holds.hpp"
+#include "evently/json.hpp"
+#include "evently/server.hpp"
+
+using namespace evently;
+
+static const Statement kHold{
+    "hold", "SELECT o_status, o_body FROM hold($1, $2, $3::bigint[], $4::integer, $5, $6, $7)"};
+
+int main() {
+  return serve(
+      {.name = "hold_create", .statements = {kHold}, .json_body = true},
+      [](const Request& req, Db& db) {
+        const User user = authenticate(req, db);
+        const Json body = parse_json(req.body);
+        Validator v;
+        const HoldRequest hold = read_hold_request(v, v.object(body.get()));
+        const auto key = read_idempotency_key(v, req);
+        v.check();
+
+        const auto seats = hold.quantity ? std::optional<std::string>() : pg_array(hold.seat_ids);
+        const auto quantity = hold.quantity ? std::to_string(*hold.quantity) : std::optional<std::string>();
+        return outcome(db.exec(kHold.name, user.id, hold.event_id, or_null(seats), or_null(quantity),
+                               or_null(hold.section), or_null(key), hold.fingerprint()),
+                       "/holds/");
+      });
+}
