@@ -243,6 +243,7 @@ DECLARE
     v_taken   bigint[];
     v_invalid bigint[];
     v_total   bigint;
+    v_booking bigint;
 BEGIN
     IF p_key IS NOT NULL THEN
         SELECT c.o_status, c.o_body INTO o_status, o_body
@@ -283,8 +284,11 @@ BEGIN
                                      cardinality(v_taken)),
                               jsonb_build_object('unavailable_seat_ids', v_taken));
         ELSE
+            -- Two statements: booking_json (STABLE) sees what the statement
+            -- before it wrote, not what its own statement writes.
+            v_booking := record_booking(p_event, p_user, v_found, v_total);
             o_status := 201;
-            o_body := booking_json(record_booking(p_event, p_user, v_found, v_total))::text;
+            o_body := booking_json(v_booking)::text;
         END IF;
     END IF;
 
