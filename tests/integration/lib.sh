@@ -137,3 +137,108 @@ create_event() {
   EVENT_ID=$(json .id)
   [ "$STATUS" = 201 ] || fail "create_event $1: expected 201"
 }
+
+# --- batches of concurrent requests (tests/load/load_driver) ------------------------
+# A batch is a driver input file B and B.meta, one JSON line a request
+# ({client, index, ...}); run_batch adds the answers as B.all, a JSON array of
+# meta + {status, body}.
+DRIVER=${EVENTLY_BUILD_DIR:-}/tests/load/load_driver
+
+declare -A NEXT
+start_batch() { BATCH=$TMP/$1; : >"$BATCH"; : >"$BATCH.meta"; NEXT=(); }
+
+add_line() { # add_line CLIENT DRIVER_LINE META_JSON
+  local i=${NEXT[$1]:-0}
+  echo "$1 $2" >>"$BATCH"
+  local rest=${3#\{}
+  rest=${rest%\}}
+  echo "{\"client\":$1,\"index\":$i${rest:+,}$rest}" >>"$BATCH.meta"
+  NEXT[$1]=$((i + 1))
+}
+
+# add_book CLIENT USER EVENT KEY SEAT_ID...: KEY - sends none.
+add_book() {
+  local c=$1 u=$2 e=$3 k=$4
+  shift 4
+  local ids
+  ids=$(IFS=,; echo "$*")
+  add_line "$c" "POST /bookings ${TOKENS[$u]} $k {\"event_id\":$e,\"seat_ids\":[$ids]}" \
+    "{\"kind\":\"book\",\"user\":$u,\"user_id\":${USER_IDS[$u]},\"event\":$e,\"key\":\"$k\",\"seats\":[$ids]}"
+}
+
+# add_cancel CLIENT USER BOOKING_ID
+add_cancel() {
+  add_line "$1" "DELETE /bookings/$3 ${TOKENS[$2]} -" \
+    "{\"kind\":\"cancel\",\"user\":$2,\"user_id\":${USER_IDS[$2]},\"booking\":$3}"
+}
+
+# drive FILE: runs FILE through the driver; its answers as FILE.out.
+drive() {
+  "$DRIVER" -t 120 -o "$1.out" "127.0.0.1:$PORT" "$1" || fail "load_driver failed on $(basename "$1")"
+}
+
+# join_batch FILE: FILE.meta with the answers of FILE.out, as FILE.all.
+join_batch() {
+  jq -R 'split("\t") | {client: (.[0] | tonumber), index: (.[1] | tonumber),
+                        status: (.[2] | tonumber), body: ((.[3] // "") | (try fromjson catch .))}' \
+    "$1.out" |
+    jq -s --slurpfile meta "$1.meta" '
+      (map({key: "\(.client)/\(.index)", value: .}) | from_entries) as $r
+      | $meta | map(. + ($r["\(.client)/\(.index)"] // {status: -1, body: null} | {status, body}))' \
+      >"$1.all"
+}
+
+run_batch() { drive "$BATCH"; join_batch "$BATCH"; }
+
+# status_counts FILE.all: "201x3 409x7", for the log.
+status_counts() { jq -r 'group_by(.status) | map("\(.[0].status)x\(length)") | join(" ")' "$1"; }
+
+# count_where FILE.all JQ_CONDITION: how many answers satisfy it.
+count_where() { jq "map(select($2)) | length" "$1"; }
+
+# race_users N NAME: N users registered, then logged in, each batch at once;
+# sets USER_IDS and TOKENS (index = client).
+race_users() {
+  local i
+  start_batch "register-$2"
+  for i in $(seq 0 $(($1 - 1))); do
+    add_line "$i" "POST /auth/register - - {\"email\":\"$2-$i@example.com\",\"password\":\"password-123\",\"name\":\"Racer $i\"}" '{}'
+  done
+  run_batch
+  mapfile -t USER_IDS < <(jq -r '.[].body.id' "$BATCH.all")
+  check "users registered at once" "$(count_where "$BATCH.all" '.status == 201')" "$1"
+  start_batch "login-$2"
+  for i in $(seq 0 $(($1 - 1))); do
+    add_line "$i" "POST /auth/login - - {\"email\":\"$2-$i@example.com\",\"password\":\"password-123\"}" '{}'
+  done
+  run_batch
+  mapfile -t TOKENS < <(jq -r '.[].body.token' "$BATCH.all")
+  check "users logged in at once" "$(count_where "$BATCH.all" '.status == 200')" "$1"
+}
+
+# sql_users N NAME: N users made straight in PostgreSQL, each with a session
+# (for tests that need many signed-in users, not the sign-up path); sets
+# USER_IDS and TOKENS (index = client). Tokens are 43 base64url characters,
+# stored as their SHA-256, like real ones.
+sql_users() {
+  local rows
+  rows=$(psql_q "
+    WITH t AS (
+      SELECT i, translate(rtrim(encode(sha256(convert_to(random()::text || clock_timestamp()::text || i, 'UTF8')),
+                                       'base64'), '='), '+/', '-_') AS token
+        FROM generate_series(0, $1 - 1) i),
+    u AS (
+      INSERT INTO users (email, name, password_hash)
+      SELECT '$2-' || i || '@example.com', 'Racer ' || i, 'not-a-hash' FROM t ORDER BY i
+      RETURNING id, email),
+    s AS (
+      INSERT INTO sessions (token_hash, user_id, expires_at)
+      SELECT sha256(convert_to(t.token, 'UTF8')), u.id, now() + interval '1 day'
+        FROM t JOIN u ON u.email = '$2-' || t.i || '@example.com')
+    SELECT u.id || ' ' || t.token FROM t JOIN u ON u.email = '$2-' || t.i || '@example.com' ORDER BY t.i")
+  USER_IDS=()
+  TOKENS=()
+  local id token
+  while read -r id token; do USER_IDS+=("$id"); TOKENS+=("$token"); done <<<"$rows"
+  check "$1 users made" "${#TOKENS[@]}" "$1"
+}

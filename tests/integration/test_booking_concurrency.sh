@@ -13,7 +13,6 @@
 # replays a run's choices.
 source "$(dirname "$0")/lib.sh"
 
-DRIVER=$EVENTLY_BUILD_DIR/tests/load/load_driver
 if [ ! -x "$DRIVER" ]; then
   fail "$DRIVER is not built"
   finish
@@ -27,63 +26,6 @@ echo "seed $SEED (EVENTLY_TEST_SEED=$SEED replays these choices)"
 RUN=r$(date +%s%N)
 STARTS_AT=2031-06-01T19:30:00Z
 note() { echo "[${SECONDS}s] $*"; }
-
-# --- batches of requests -------------------------------------------------------
-# A batch is a driver input file B and B.meta, one JSON line a request
-# ({client, index, kind, user, user_id, seats | booking, key}); run_batch adds
-# the answers as B.all, a JSON array of meta + {status, body}.
-
-declare -A NEXT
-start_batch() { BATCH=$TMP/$1; : >"$BATCH"; : >"$BATCH.meta"; NEXT=(); }
-
-add_line() { # add_line CLIENT DRIVER_LINE META_JSON
-  local i=${NEXT[$1]:-0}
-  echo "$1 $2" >>"$BATCH"
-  local rest=${3#\{}
-  rest=${rest%\}}
-  echo "{\"client\":$1,\"index\":$i${rest:+,}$rest}" >>"$BATCH.meta"
-  NEXT[$1]=$((i + 1))
-}
-
-# add_book CLIENT USER EVENT KEY SEAT_ID...: KEY - sends none.
-add_book() {
-  local c=$1 u=$2 e=$3 k=$4
-  shift 4
-  local ids
-  ids=$(IFS=,; echo "$*")
-  add_line "$c" "POST /bookings ${TOKENS[$u]} $k {\"event_id\":$e,\"seat_ids\":[$ids]}" \
-    "{\"kind\":\"book\",\"user\":$u,\"user_id\":${USER_IDS[$u]},\"event\":$e,\"key\":\"$k\",\"seats\":[$ids]}"
-}
-
-# add_cancel CLIENT USER BOOKING_ID
-add_cancel() {
-  add_line "$1" "DELETE /bookings/$3 ${TOKENS[$2]} -" \
-    "{\"kind\":\"cancel\",\"user\":$2,\"user_id\":${USER_IDS[$2]},\"booking\":$3}"
-}
-
-# drive FILE: runs FILE through the driver; its answers as FILE.out.
-drive() {
-  "$DRIVER" -t 120 -o "$1.out" "127.0.0.1:$PORT" "$1" || fail "load_driver failed on $(basename "$1")"
-}
-
-# join_batch FILE: FILE.meta with the answers of FILE.out, as FILE.all.
-join_batch() {
-  jq -R 'split("\t") | {client: (.[0] | tonumber), index: (.[1] | tonumber),
-                        status: (.[2] | tonumber), body: ((.[3] // "") | (try fromjson catch .))}' \
-    "$1.out" |
-    jq -s --slurpfile meta "$1.meta" '
-      (map({key: "\(.client)/\(.index)", value: .}) | from_entries) as $r
-      | $meta | map(. + ($r["\(.client)/\(.index)"] // {status: -1, body: null} | {status, body}))' \
-      >"$1.all"
-}
-
-run_batch() { drive "$BATCH"; join_batch "$BATCH"; }
-
-# counts FILE.all: "201x3 409x7", for the log.
-counts() { jq -r 'group_by(.status) | map("\(.[0].status)x\(length)") | join(" ")' "$1"; }
-
-# count_status FILE.all JQ_CONDITION: how many answers satisfy it.
-count_where() { jq "map(select($2)) | length" "$1"; }
 
 # pick N LO HI: sets PICK to N distinct random integers in [LO, HI). No
 # subshell, so that RANDOM stays one reproducible sequence.
@@ -153,7 +95,7 @@ check_answers() {
     fail "$1: the answers could not be analysed"
     return
   fi
-  check "$1: violations among $(jq length "$3") answers ($(counts "$3"))" \
+  check "$1: violations among $(jq length "$3") answers ($(status_counts "$3"))" \
     "$(grep -c . <<<"$out")" 0
   [ -n "$out" ] && head -n 10 <<<"$out" >&2
 }
@@ -267,20 +209,7 @@ N_USERS=156
 U_IDEM=150
 U_BLOCK=151
 U_PROBE=155
-start_batch register
-for i in $(seq 0 $((N_USERS - 1))); do
-  add_line "$i" "POST /auth/register - - {\"email\":\"race-$RUN-$i@example.com\",\"password\":\"password-123\",\"name\":\"Racer $i\"}" '{}'
-done
-run_batch
-mapfile -t USER_IDS < <(jq -r '.[].body.id' "$BATCH.all")
-check "users registered at once" "$(count_where "$BATCH.all" '.status == 201')" "$N_USERS"
-start_batch login
-for i in $(seq 0 $((N_USERS - 1))); do
-  add_line "$i" "POST /auth/login - - {\"email\":\"race-$RUN-$i@example.com\",\"password\":\"password-123\"}" '{}'
-done
-run_batch
-mapfile -t TOKENS < <(jq -r '.[].body.token' "$BATCH.all")
-check "users logged in at once" "$(count_where "$BATCH.all" '.status == 200')" "$N_USERS"
+race_users "$N_USERS" "race-$RUN"
 if [ "$FAILED" -gt 0 ]; then
   finish
   exit
@@ -296,7 +225,7 @@ echo '{}' >"$EXP_A"
 start_batch one-seat
 for c in $(seq 0 149); do add_book "$c" "$c" "$EVENT_A" - "${SEATS_A[0]}"; done
 run_batch
-note "(a) one seat: $(counts "$BATCH.all")"
+note "(a) one seat: $(status_counts "$BATCH.all")"
 check "(a) exactly one 201" "$(count_where "$BATCH.all" '.status == 201')" 1
 check "(a) 409 seat_unavailable naming the seat for all others" \
   "$(count_where "$BATCH.all" ".status == 409 and .body.code == \"seat_unavailable\"
@@ -323,7 +252,7 @@ for round in 1 2 3 4; do
     add_book "$c" $(((c + 37 * round) % 150)) "$EVENT_B" - "${ids[@]}"
   done
   run_batch
-  note "(b) round $round: $(counts "$BATCH.all")"
+  note "(b) round $round: $(status_counts "$BATCH.all")"
   check "(b) round $round: no 5xx" "$(count_where "$BATCH.all" '.status >= 500')" 0
   check_answers "(b) round $round" "$EXP_B" "$BATCH.all"
   advance "$EXP_B" "$BATCH.all"
@@ -337,7 +266,7 @@ KEY=idem-$RUN
 start_batch idempotency
 for c in $(seq 0 19); do add_book "$c" "$U_IDEM" "$EVENT_A" "$KEY" "${SEATS_A[1]}" "${SEATS_A[2]}" "${SEATS_A[3]}"; done
 run_batch
-note "(c) idempotency: $(counts "$BATCH.all")"
+note "(c) idempotency: $(status_counts "$BATCH.all")"
 check "(c) all twenty answers 201" "$(count_where "$BATCH.all" '.status == 201')" 20
 check "(c) all twenty bodies identical" "$(jq '[.[].body] | unique | length' "$BATCH.all")" 1
 check "(c) one booking for the user" \
@@ -410,7 +339,7 @@ for round in 1 2 3 4; do
     add_book $((c++)) $((RANDOM % 150)) "$EVENT_D" - "${ids[@]}"
   done
   run_batch
-  note "(d) round $round ($half cancelled): $(counts "$BATCH.all")"
+  note "(d) round $round ($half cancelled): $(status_counts "$BATCH.all")"
   check "(d) round $round: every cancel 200" \
     "$(count_where "$BATCH.all" '.kind == "cancel" and .status != 200')" 0
   check "(d) round $round: every booking 201 or 409" \
@@ -475,7 +404,7 @@ wait "$HOLDER" 2>/dev/null
 wait "$BLOCKERS_PID" "$LOAD_PID"
 join_batch "$BLOCKERS"
 join_batch "$LOAD"
-note "(e) blockers: $(counts "$BLOCKERS.all"); load: $(counts "$LOAD.all")"
+note "(e) blockers: $(status_counts "$BLOCKERS.all"); load: $(status_counts "$LOAD.all")"
 check "(e) the killed worker's request, and only it, failed" \
   "$(jq -s 'add | map(select(.status != 201 and .status != 409)) | length' "$BLOCKERS.all" "$LOAD.all")" 1
 check "(e) the failed one answered 502 or 503" "$(count_where "$BLOCKERS.all" '.status == 502 or .status == 503')" 1
@@ -556,7 +485,7 @@ kill -9 "$VICTIM"
 wait "$LOAD_PID"
 join_batch "$BATCH"
 RANDOM_KILL=$BATCH
-note "(e2) load: $(counts "$RANDOM_KILL.all")"
+note "(e2) load: $(status_counts "$RANDOM_KILL.all")"
 check "(e2) at most a handful failed (4)" "$(count_where "$RANDOM_KILL.all" '.status != 201 and .status != 409' |
                                              awk '{print ($1 <= 4 ? "yes" : "no: " $1)}')" yes
 check "(e2) failures are 502/503 only" \
