@@ -41,9 +41,10 @@ CREATE TABLE holds (
     CHECK ((status = 'confirmed') = (booking_id IS NOT NULL)),
     CHECK ((status IN ('active', 'expired')) = (ended_at IS NULL))
 );
--- GET /holds: the caller's active holds, newest first; the per-user limit.
-CREATE INDEX holds_active_by_user ON holds (user_id, event_id, created_at DESC, id DESC)
-    INCLUDE (seat_count, expires_at) WHERE status = 'active';
+-- GET /holds (a user's active holds are few: they are sorted, not walked)
+-- and the per-user limit (a user's unexpired seats in one event's holds).
+CREATE INDEX holds_active_by_user ON holds (user_id, event_id, expires_at) INCLUDE (seat_count)
+    WHERE status = 'active';
 -- held_seats and the seat map's next expiry: an event's active holds by expiry.
 CREATE INDEX holds_active_by_event ON holds (event_id, expires_at) INCLUDE (seat_count)
     WHERE status = 'active';
@@ -57,6 +58,24 @@ CREATE TABLE hold_seats (
     PRIMARY KEY (hold_id, seat_id)
 );
 CREATE INDEX hold_seats_by_seat ON hold_seats (seat_id);
+
+-- Seats freed so far (cancellations, releases), per counter shard: a
+-- best-available scan that starts after rows it once found full is valid
+-- only while nothing has been freed since.
+ALTER TABLE event_seat_counts ADD COLUMN freed bigint NOT NULL DEFAULT 0;
+
+-- Where a best-available scan may start: every seat in every row before
+-- (position, row) — sections by position, then rows — was booked or held
+-- when the scan that wrote this started, no seat has been freed since
+-- (freed is the sum of event_seat_counts.freed then), and none of those
+-- holds expires before `until`. Only a shortcut: a stale hint is ignored.
+CREATE TABLE best_start (
+    event_id bigint PRIMARY KEY REFERENCES events (id) ON DELETE CASCADE,
+    position smallint NOT NULL,
+    row      integer NOT NULL,
+    freed    bigint NOT NULL,
+    until    timestamptz NOT NULL
+);
 
 ALTER TABLE seats
     ADD COLUMN hold_id bigint,
@@ -302,8 +321,9 @@ $$;
 -- the contract's order — blocks that strand no single seat first, then
 -- section order, row, distance from the row's centre, lowest number — locked
 -- and returned (ascending ids), or NULL when there is none. Rows are read
--- best-first and the scan stops at the first row with a non-stranding block,
--- so its cost follows the seats it passes, not the event's size.
+-- best-first, from the first row that is not known to be full
+-- (best_start), and the scan stops at the first row with a non-stranding
+-- block, so its cost follows the free rows it passes, not the event's size.
 --
 -- Races: seats locked by a request in flight are skipped (SKIP LOCKED) and
 -- the next best block is taken; only when the skipped seats were all that
@@ -316,11 +336,22 @@ DECLARE
     v_want     text := repeat('0', p_quantity);
     v_skip     bigint[] := '{}';
     v_wait     boolean := false;
+    v_freed    bigint;
+    v_hint     best_start;
+    v_from_pos integer := 0;
+    v_from_row integer := 1;
+    v_until    timestamptz := 'infinity';
+    v_full     boolean := true;  -- every row so far booked or held
     v_sec      record;
     v_row      integer;
     v_status   text;
     v_ids      bigint[];
+    v_row_full boolean;
+    v_expiry   timestamptz;
     v_n        integer;
+    v_l        integer;
+    v_r        integer;
+    v_t        integer;
     v_at       integer;
     v_pos      integer;
     v_strands  boolean;
@@ -333,46 +364,83 @@ DECLARE
     v_block    bigint[];
     v_locked   bigint[];
 BEGIN
+    SELECT sum(c.freed) INTO v_freed FROM event_seat_counts c WHERE c.event_id = p_event;
+    SELECT * INTO v_hint FROM best_start b WHERE b.event_id = p_event;
+    IF FOUND AND v_hint.freed = v_freed AND v_hint.until > p_now THEN
+        v_from_pos := v_hint.position;
+        v_from_row := v_hint.row;
+        v_until := v_hint.until;
+    END IF;
     LOOP  -- one pass; a second one waits for seats the first skipped
         v_fb_ids := NULL;
-        FOR v_sec IN SELECT s.id, s.rows FROM sections s
+        FOR v_sec IN SELECT s.id, s.position, s.rows FROM sections s
                       WHERE s.event_id = p_event AND (p_section IS NULL OR s.id = p_section)
+                        AND s.position >= v_from_pos
                       ORDER BY s.position LOOP
-            v_row := 1;
+            v_row := CASE WHEN v_sec.position = v_from_pos THEN v_from_row ELSE 1 END;
+            v_status := NULL;
             WHILE v_row <= v_sec.rows LOOP
+              IF v_status IS NULL THEN
                 SELECT string_agg(CASE WHEN t.booking_id IS NULL
                                             AND (t.held_until IS NULL OR t.held_until <= p_now)
                                             AND t.id <> ALL (v_skip)
                                        THEN '0' ELSE '1' END, '' ORDER BY t.number),
-                       array_agg(t.id ORDER BY t.number)
-                  INTO v_status, v_ids
+                       array_agg(t.id ORDER BY t.number),
+                       bool_and(t.booking_id IS NOT NULL OR coalesce(t.held_until > p_now, false)),
+                       min(t.held_until) FILTER (WHERE t.booking_id IS NULL AND t.held_until > p_now)
+                  INTO v_status, v_ids, v_row_full, v_expiry
                   FROM seats t
                  WHERE t.event_id = p_event AND t.section_id = v_sec.id AND t.row = v_row;
+                IF v_full AND p_section IS NULL AND NOT v_wait THEN
+                    IF v_row_full THEN
+                        v_until := least(v_until, v_expiry);
+                    ELSE
+                        -- The first row with a free seat: later scans start here.
+                        v_full := false;
+                        IF (v_sec.position, v_row) > (v_from_pos, v_from_row) THEN
+                            PERFORM remember_best_start(p_event, v_sec.position, v_row, v_freed, v_until);
+                        END IF;
+                    END IF;
+                END IF;
+              END IF;
+                -- The row's best non-stranding block and its best block at
+                -- all, run by run of free seats: in a run L..R a block
+                -- starting at a strands a seat exactly when a = L + 1 or
+                -- a + q = R, so a few candidates per run decide.
                 v_n := length(v_status);
-                -- The row's best non-stranding block, and its best block at all.
                 v_best_at := NULL;
                 v_pos := 1;
                 LOOP
-                    v_at := strpos(substr(v_status, v_pos), v_want);
-                    EXIT WHEN v_at = 0;
-                    v_at := v_pos + v_at - 1;
-                    v_strands := (v_at > 1 AND substr(v_status, v_at - 1, 1) = '0'
-                                  AND (v_at = 2 OR substr(v_status, v_at - 2, 1) = '1'))
-                              OR (v_at + p_quantity <= v_n
-                                  AND substr(v_status, v_at + p_quantity, 1) = '0'
-                                  AND (v_at + p_quantity = v_n
-                                       OR substr(v_status, v_at + p_quantity + 1, 1) = '1'));
-                    -- Twice the distance of the block's centre from the row's.
-                    v_dist := abs(2 * v_at + p_quantity - 1 - (v_n + 1));
-                    IF NOT v_strands AND (v_best_at IS NULL OR v_dist < v_best_d) THEN
-                        v_best_at := v_at;
-                        v_best_d := v_dist;
-                    ELSIF v_strands AND v_fb_ids IS NULL
-                          AND (v_fb_at IS NULL OR v_dist < v_fb_d) THEN
-                        v_fb_at := v_at;
-                        v_fb_d := v_dist;
+                    v_l := strpos(substr(v_status, v_pos), '0');
+                    EXIT WHEN v_l = 0;
+                    v_l := v_pos + v_l - 1;
+                    v_r := strpos(substr(v_status, v_l), '1');
+                    v_r := CASE WHEN v_r = 0 THEN v_n ELSE v_l + v_r - 2 END;
+                    IF v_r - v_l + 1 >= p_quantity THEN
+                        -- Twice the row's centre, less the block's length:
+                        -- a block at a is off the centre by |2a - v_t|.
+                        v_t := v_n + 2 - p_quantity;
+                        FOREACH v_at IN ARRAY ARRAY[v_l, v_r - p_quantity + 1, v_l + 2,
+                                                    v_r - p_quantity - 1, v_t / 2, (v_t + 1) / 2,
+                                                    v_t / 2 - 1, (v_t + 1) / 2 + 1, v_l + 1,
+                                                    v_r - p_quantity] LOOP
+                            CONTINUE WHEN v_at < v_l OR v_at > v_r - p_quantity + 1;
+                            v_strands := v_at = v_l + 1 OR v_at + p_quantity = v_r;
+                            v_dist := abs(2 * v_at - v_t);
+                            IF NOT v_strands AND (v_best_at IS NULL OR v_dist < v_best_d
+                                                  OR (v_dist = v_best_d AND v_at < v_best_at)) THEN
+                                v_best_at := v_at;
+                                v_best_d := v_dist;
+                            ELSIF v_strands AND v_fb_ids IS NULL
+                                  AND (v_fb_at IS NULL OR v_dist < v_fb_d
+                                       OR (v_dist = v_fb_d AND v_at < v_fb_at)) THEN
+                                v_fb_at := v_at;
+                                v_fb_d := v_dist;
+                            END IF;
+                        END LOOP;
                     END IF;
-                    v_pos := v_at + 1;
+                    EXIT WHEN v_r >= v_n;
+                    v_pos := v_r + 1;
                 END LOOP;
                 IF v_best_at IS NULL AND v_fb_at IS NOT NULL AND v_fb_ids IS NULL THEN
                     -- The first row with any block: the fallback if no row
@@ -386,13 +454,22 @@ BEGIN
                     IF v_locked IS NOT NULL THEN
                         RETURN v_locked;
                     END IF;
-                    -- Lost the race for it: the next best, this row again.
+                    -- Lost the race for it: the next best, in this row as
+                    -- read (a seat taken since fails its lock the same way).
                     v_skip := v_skip || v_block;
+                    v_status := overlay(v_status PLACING repeat('1', p_quantity)
+                                        FROM v_best_at FOR p_quantity);
                     CONTINUE;
                 END IF;
                 v_row := v_row + 1;
+                v_status := NULL;
             END LOOP;
         END LOOP;
+        IF v_full AND p_section IS NULL AND NOT v_wait THEN
+            -- Every row is full: later scans start past the end.
+            v_full := false;
+            PERFORM remember_best_start(p_event, 32767, 1, v_freed, v_until);
+        END IF;
         IF v_fb_ids IS NOT NULL THEN
             v_locked := lock_block(v_fb_ids, p_now, v_wait);
             IF v_locked IS NOT NULL THEN
@@ -407,6 +484,19 @@ BEGIN
     END LOOP;
     RETURN NULL;
 END
+$$;
+
+-- Records where best-available scans may start, unless a hint made after
+-- more seats were freed is already there.
+CREATE FUNCTION remember_best_start(p_event bigint, p_position integer, p_row integer,
+                                    p_freed bigint, p_until timestamptz)
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO best_start AS b (event_id, position, row, freed, until)
+    VALUES (p_event, p_position, p_row, p_freed, p_until)
+    ON CONFLICT (event_id) DO UPDATE
+       SET position = EXCLUDED.position, row = EXCLUDED.row, freed = EXCLUDED.freed,
+           until = EXCLUDED.until
+     WHERE b.freed <= EXCLUDED.freed
 $$;
 
 -- Locks every seat of a block that is still available, or none: a lock
@@ -603,7 +693,8 @@ BEGIN
     UPDATE seats s SET hold_id = NULL, held_until = NULL
      WHERE s.hold_id = p_hold.id
        AND s.id IN (SELECT hs.seat_id FROM hold_seats hs WHERE hs.hold_id = p_hold.id);
-    PERFORM touch_seat_map(p_hold.event_id);
+    UPDATE event_seat_counts SET version = version + 1, freed = freed + 1
+     WHERE event_id = p_hold.event_id AND shard = pg_backend_pid() % 16;
 END
 $$;
 
@@ -752,3 +843,69 @@ BEGIN
 END
 $$;
 DROP FUNCTION seat_map_version(bigint);
+
+-- Cancelling counts the freed seats too (see best_start).
+-- Cancels a booking of p_user (any booking when p_admin). A cancelled
+-- booking is returned unchanged.
+CREATE OR REPLACE FUNCTION cancel_booking(p_user bigint, p_admin boolean, p_booking bigint,
+                               OUT o_status integer, OUT o_body text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_booking   bookings;
+    v_starts    timestamptz;
+    v_cancelled timestamptz;
+BEGIN
+    SELECT * INTO v_booking FROM bookings b WHERE b.id = p_booking;
+    IF NOT FOUND OR (v_booking.user_id <> p_user AND NOT p_admin) THEN
+        o_status := 404;
+        o_body := problem(404, 'booking_not_found', 'Booking not found');
+        RETURN;
+    END IF;
+    IF v_booking.status = 'confirmed' THEN
+        SELECT e.starts_at INTO v_starts FROM events e WHERE e.id = v_booking.event_id FOR KEY SHARE;
+        SELECT * INTO v_booking FROM bookings b WHERE b.id = p_booking FOR UPDATE;
+        IF NOT FOUND THEN  -- deleted with its event meanwhile
+            o_status := 404;
+            o_body := problem(404, 'booking_not_found', 'Booking not found');
+            RETURN;
+        END IF;
+    END IF;
+    IF v_booking.status = 'cancelled' THEN
+        o_status := 200;
+        o_body := booking_json(p_booking)::text;
+        RETURN;
+    END IF;
+    IF v_starts <= clock_timestamp() THEN
+        o_status := 409;
+        o_body := problem(409, 'event_started', 'The event has already started');
+        RETURN;
+    END IF;
+
+    PERFORM 1 FROM seats s
+      WHERE s.id IN (SELECT bs.seat_id FROM booking_seats bs WHERE bs.booking_id = p_booking)
+      ORDER BY s.id FOR UPDATE;
+    UPDATE seats s SET booking_id = NULL
+     WHERE s.booking_id = p_booking
+       AND s.id IN (SELECT bs.seat_id FROM booking_seats bs WHERE bs.booking_id = p_booking);
+    -- booking_seats.status follows by ON UPDATE CASCADE.
+    UPDATE bookings b SET status = 'cancelled', cancelled_at = clock_timestamp()
+     WHERE b.id = p_booking
+    RETURNING b.cancelled_at INTO v_cancelled;
+    UPDATE event_seat_counts c SET booked = booked - v_booking.seat_count, version = version + 1,
+                                   freed = freed + 1
+     WHERE c.event_id = v_booking.event_id AND c.shard = pg_backend_pid() % 16;
+    -- The creation day loses a confirmed booking; the cancellation day (never
+    -- earlier, so the rows lock in day order) gains a cancellation.
+    INSERT INTO booking_stats AS t (event_id, day, shard, confirmed, seats_sold, revenue_cents)
+    VALUES (v_booking.event_id, utc_day(v_booking.created_at), pg_backend_pid() % 16,
+            -1, -v_booking.seat_count, -v_booking.total_cents)
+    ON CONFLICT (event_id, day, shard) DO UPDATE
+       SET confirmed = t.confirmed - 1, seats_sold = t.seats_sold + EXCLUDED.seats_sold,
+           revenue_cents = t.revenue_cents + EXCLUDED.revenue_cents;
+    INSERT INTO booking_stats AS t (event_id, day, shard, cancellations)
+    VALUES (v_booking.event_id, utc_day(v_cancelled), pg_backend_pid() % 16, 1)
+    ON CONFLICT (event_id, day, shard) DO UPDATE SET cancellations = t.cancellations + 1;
+    o_status := 200;
+    o_body := booking_json(p_booking)::text;
+END
+$$;
