@@ -6,7 +6,7 @@
 SELECT count(*) = 0 AS fresh FROM events WHERE venue = 'Analytics Hall' \gset
 \if :fresh
 SELECT count(create_event('Analytics Show ' || g, 'Analytics Hall', '', now() + interval '90 days',
-                          '[{"name":"Main","rows":10,"seats_per_row":100,"price_cents":2500}]'))
+                          '[{"name":"Main","rows":10,"seats_per_row":100,"price_cents":2500}]', 600))
   FROM generate_series(1, 1000) g;
 
 CREATE TEMP TABLE gen AS

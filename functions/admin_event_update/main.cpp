@@ -12,7 +12,9 @@ static const Statement kUpdate{
     "UPDATE events SET name = coalesce($2, name), venue = coalesce($3, venue), "
     "description = coalesce($4, description), starts_at = coalesce($5::timestamptz, starts_at), "
     "hold_seconds = coalesce($6::integer, hold_seconds), "
-    "updated_at = CASE WHEN num_nonnulls($2, $3, $4, $5, $6) > 0 THEN clock_timestamp() "
+    "admission_opens_at = CASE WHEN $7 THEN $8::timestamptz ELSE admission_opens_at END, "
+    "admission_rate = CASE WHEN $7 THEN $9::integer ELSE admission_rate END, "
+    "updated_at = CASE WHEN num_nonnulls($2, $3, $4, $5, $6) > 0 OR $7 THEN clock_timestamp() "
     "ELSE updated_at END "
     "WHERE id = $1 RETURNING event_json(events)::text"};
 
@@ -31,10 +33,13 @@ int main() {
         const int64_t id = path_id(req, "event_not_found", "Event not found");
         const auto hold_seconds =
             event.hold_seconds ? std::optional<std::string>(std::to_string(*event.hold_seconds)) : std::nullopt;
+        const auto rate =
+            event.admission_rate ? std::optional<std::string>(std::to_string(*event.admission_rate)) : std::nullopt;
 
         const auto rows = db.exec(kUpdate.name, id, or_null(event.name), or_null(event.venue),
                                   or_null(event.description), or_null(event.starts_at),
-                                  or_null(hold_seconds));
+                                  or_null(hold_seconds), event.admission_given,
+                                  or_null(event.admission_opens_at), or_null(rate));
         if (rows.empty()) throw ApiError(404, "event_not_found", "Event not found");
         return Response::json(200, rows[0][0].c_str());
       });

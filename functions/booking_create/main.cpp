@@ -1,7 +1,9 @@
 // POST /bookings: all-or-nothing booking of 1..10 seats. The whole decision
 // (lock the seats, check them, record the booking, remember the answer for
 // the Idempotency-Key) is one call of book() in sql/: one round trip, one
-// transaction.
+// transaction. A gated event's Admission-Token is checked here, by its
+// signature alone.
+#include "evently/admission.hpp"
 #include "evently/auth.hpp"
 #include "evently/bookings.hpp"
 #include "evently/json.hpp"
@@ -10,7 +12,7 @@
 using namespace evently;
 
 static const Statement kBook{"book",
-                             "SELECT o_status, o_body FROM book($1, $2, $3::bigint[], $4, $5)"};
+                             "SELECT o_status, o_body FROM book($1, $2, $3::bigint[], $4, $5, $6)"};
 
 int main() {
   return serve(
@@ -26,7 +28,7 @@ int main() {
         v.check();
 
         return booking_outcome(db.exec(kBook.name, user.id, event_id, pg_array(seat_ids),
-                                       or_null(key),
+                                       admitted(req, user.id, event_id), or_null(key),
                                        booking_fingerprint(event_id, seat_ids)));
       });
 }

@@ -1,7 +1,9 @@
 // POST /holds: hold these seats, or the best block of `quantity`, for the
 // event's hold_seconds. The whole decision (lock, check, choose the block,
 // record the hold, remember the answer for the Idempotency-Key) is one call
-// of hold() in sql/: one round trip, one transaction.
+// of hold() in sql/: one round trip, one transaction. A gated event's
+// Admission-Token is checked here, by its signature alone.
+#include "evently/admission.hpp"
 #include "evently/auth.hpp"
 #include "evently/bookings.hpp"
 #include "evently/holds.hpp"
@@ -11,7 +13,7 @@
 using namespace evently;
 
 static const Statement kHold{
-    "hold", "SELECT o_status, o_body FROM hold($1, $2, $3::bigint[], $4::integer, $5, $6, $7)"};
+    "hold", "SELECT o_status, o_body FROM hold($1, $2, $3::bigint[], $4::integer, $5, $6, $7, $8)"};
 
 int main() {
   return serve(
@@ -27,7 +29,8 @@ int main() {
         const auto seats = hold.quantity ? std::optional<std::string>() : pg_array(hold.seat_ids);
         const auto quantity = hold.quantity ? std::to_string(*hold.quantity) : std::optional<std::string>();
         return outcome(db.exec(kHold.name, user.id, hold.event_id, or_null(seats), or_null(quantity),
-                               or_null(hold.section), or_null(key), hold.fingerprint()),
+                               or_null(hold.section), admitted(req, user.id, hold.event_id),
+                               or_null(key), hold.fingerprint()),
                        "/holds/");
       });
 }

@@ -26,6 +26,15 @@ EventDetails read_event_details(Validator& v, const cJSON* body, bool required) 
   }
   if (cJSON_GetObjectItemCaseSensitive(body, "hold_seconds") != nullptr)
     d.hold_seconds = v.integer(body, "", "hold_seconds", 1, 3600);
+  if (const cJSON* gate = cJSON_GetObjectItemCaseSensitive(body, "admission")) {
+    d.admission_given = true;
+    if (cJSON_IsObject(gate)) {
+      d.admission_opens_at = format_utc(v.time(gate, "admission", "opens_at"));
+      d.admission_rate = v.integer(gate, "admission", "rate_per_minute", 1, 1000000);
+    } else if (!cJSON_IsNull(gate)) {
+      v.add("admission", "must be null or an object {opens_at, rate_per_minute}");
+    }
+  }
   // `null` clears the description.
   d.description = v.optional_string(body, "", "description", 0, 5000, true);
   return d;

@@ -62,6 +62,7 @@ void read_request(FCGX_Request& raw, bool json_body, Request& req) {
   req.if_none_match = param(raw, "HTTP_IF_NONE_MATCH");
   req.accept_encoding = param(raw, "HTTP_ACCEPT_ENCODING");
   if (const char* key = FCGX_GetParam("HTTP_IDEMPOTENCY_KEY", raw.envp)) req.idempotency_key = key;
+  req.admission_token = param(raw, "HTTP_ADMISSION_TOKEN");
   req.query = parse_query(param(raw, "QUERY_STRING"));
   if (!json_body) return;
 

@@ -17,9 +17,13 @@ struct EventDetails {
   std::optional<std::string> description;
   std::optional<std::string> starts_at;  ///< UTC, exact, for PostgreSQL
   std::optional<int64_t> hold_seconds;   ///< how long new holds last, 1..3600
+  /// `admission` was given: a gate (the two fields below) or `null` (none).
+  bool admission_given = false;
+  std::optional<std::string> admission_opens_at;  ///< UTC, exact
+  std::optional<int64_t> admission_rate;          ///< rate_per_minute, 1..1000000
 };
 
-/// Reads name, venue, description, starts_at and hold_seconds; `required` makes name,
+/// Reads name, venue, description, starts_at, hold_seconds and admission; `required` makes name,
 /// venue and starts_at mandatory (creation), else each is optional (PATCH).
 EventDetails read_event_details(Validator& v, const cJSON* body, bool required);
 

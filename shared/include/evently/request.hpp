@@ -18,6 +18,7 @@ struct Request {
   std::string if_none_match;
   std::string accept_encoding;
   std::optional<std::string> idempotency_key;
+  std::string admission_token;  ///< Admission-Token, for gated on-sales
   std::string body;
   std::map<std::string, std::string> query;  ///< decoded; first value wins
 
