@@ -16,6 +16,8 @@
 --   3. the hold row, FOR UPDATE (confirm, release);
 --   4. seat rows, FOR UPDATE, in ascending id order;
 --   5. one counter shard of the event, then booking_stats and its roll-ups.
+-- Writes that free seats serve the waitlist (waitlist_serve, sql/009) before
+-- they commit, and writes that take seats serve it first.
 
 -- Waits for bookings in flight, which then run the new book().
 LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE;
@@ -728,6 +730,7 @@ BEGIN
         o_status := 409;
         o_body := problem(409, 'event_started', 'The event has already started');
     ELSE
+        PERFORM waitlist_serve(v_hold.event_id);
         -- An active hold still claims every one of its seats.
         SELECT array_agg(l.id) INTO v_seats
           FROM (SELECT s.id FROM seats s
@@ -740,6 +743,7 @@ BEGIN
         v_booking := record_booking(v_hold.event_id, v_hold.user_id, v_seats, v_hold.total_cents);
         UPDATE holds h SET status = 'confirmed', booking_id = v_booking, ended_at = v_now
          WHERE h.id = p_hold;
+        UPDATE waitlist_entries w SET status = 'fulfilled' WHERE w.hold_id = p_hold AND w.status = 'offered';
         o_status := 201;
         o_body := booking_json(v_booking)::text;
     END IF;
@@ -768,6 +772,9 @@ BEGIN
     IF v_hold.status = 'active' AND v_hold.expires_at > clock_timestamp() THEN
         PERFORM free_hold_seats(v_hold);
         UPDATE holds h SET status = 'released', ended_at = clock_timestamp() WHERE h.id = p_hold;
+        -- A released offer: its entry is done, its seats go to the next.
+        UPDATE waitlist_entries w SET status = 'expired' WHERE w.hold_id = p_hold AND w.status = 'offered';
+        PERFORM waitlist_serve(v_hold.event_id);
     END IF;
     o_status := 200;
     o_body := hold_json(p_hold)::text;
@@ -905,6 +912,7 @@ BEGIN
     INSERT INTO booking_stats AS t (event_id, day, shard, cancellations)
     VALUES (v_booking.event_id, utc_day(v_cancelled), pg_backend_pid() % 16, 1)
     ON CONFLICT (event_id, day, shard) DO UPDATE SET cancellations = t.cancellations + 1;
+    PERFORM waitlist_serve(v_booking.event_id);
     o_status := 200;
     o_body := booking_json(p_booking)::text;
 END

@@ -173,6 +173,7 @@ BEGIN
         o_status := 403;
         o_body := admission_required();
     ELSE
+        PERFORM waitlist_serve(p_event);
         SELECT array_agg(l.id ORDER BY l.id),
                array_agg(l.id ORDER BY l.id)
                    FILTER (WHERE l.booking_id IS NOT NULL OR l.held_until > clock_timestamp()),
@@ -254,6 +255,7 @@ BEGIN
             o_body := admission_required();
             EXIT decide;
         END IF;
+        PERFORM waitlist_serve(p_event);
         IF p_quantity IS NOT NULL AND p_section IS NOT NULL THEN
             SELECT s.id INTO v_section FROM sections s
              WHERE s.event_id = p_event AND s.name = p_section;
