@@ -136,22 +136,6 @@ check_read_back() { # check_read_back FILE.all
   check "every 201 reads back" "$bad" ""
 }
 
-# No seat of EVENT in two of {an active hold, a confirmed booking} at any
-# instant: a hold claims its seats from created_at until it ends (confirmed
-# or released: ended_at) or expires; a booking from created_at until it is
-# cancelled.
-overlaps() {
-  psql_q "
-    WITH claims AS (
-      SELECT hs.seat_id, 'h' || h.id AS claim, h.created_at AS a,
-             least(h.expires_at, coalesce(h.ended_at, 'infinity')) AS b
-        FROM holds h JOIN hold_seats hs ON hs.hold_id = h.id WHERE h.event_id = $1
-      UNION ALL
-      SELECT bs.seat_id, 'b' || b.id, b.created_at, coalesce(b.cancelled_at, 'infinity')
-        FROM bookings b JOIN booking_seats bs ON bs.booking_id = b.id WHERE b.event_id = $1)
-    SELECT count(*) FROM claims x JOIN claims y
-        ON x.seat_id = y.seat_id AND x.claim < y.claim AND x.a < y.b AND y.a < x.b"
-}
 check_invariants() { # check_invariants EVENT
   check "no seat ever in two of {active hold, confirmed booking}" "$(overlaps "$1")" 0
   check "no seat row with two claims" \

@@ -52,6 +52,11 @@ class Db {
       } catch (const pqxx::broken_connection&) {
         reset();
         if (!(reused && attempt == 0 && is_read_only(name))) throw service_unavailable();
+      } catch (const pqxx::transaction_rollback&) {
+        // A deadlock or serialization failure (libpqxx 6 throws these apart
+        // from sql_error): the statement's transaction was rolled back whole,
+        // so it is run again.
+        if (attempt >= 4) throw service_unavailable();
       } catch (const pqxx::sql_error& e) {
         if (!is_transient(e)) throw;
         if (is_connection_loss(e)) reset();

@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# Waitlist: POST /events/{id}/waitlist, GET and DELETE /waitlist/{id} with
+# every error; serving in join order, first fit, at the instant seats free
+# up (a cancellation, a release, an expiry, a join), with nobody outside the
+# list able to take those seats first; offer expiry chaining to the next
+# entry; confirming an offer; exact positions. Then, concurrently: 200
+# waiting users, 100 cancellations and releases at once and outsiders
+# hammering the same seats.
+source "$(dirname "$0")/lib.sh"
+
+RUN="$(date +%s%N)$RANDOM"
+FUTURE=2099-06-01T19:30:00Z
+
+# mk_event SECTIONS [HOLD_SECONDS]: sets EVENT_ID and SEATS (seat-map order).
+mk_event() {
+  local saved=$TOKEN extra=""
+  [ -n "${2:-}" ] && extra=",\"hold_seconds\":$2"
+  TOKEN=$ADMIN
+  req POST /admin/events "{\"name\":\"Waitlist $RUN\",\"venue\":\"Hall\",\"starts_at\":\"$FUTURE\",
+    \"sections\":$1$extra}"
+  [ "$STATUS" = 201 ] || fail "setup: create event"
+  EVENT_ID=$(json .id)
+  TOKEN=$saved
+  mapfile -t SEATS < <(curl -s "$BASE/events/$EVENT_ID/seats" | jq '.seats[].id')
+}
+seat_list() { local IFS=,; echo "$*"; }
+# entry ID TOKEN: GET /waitlist/ID as that user; leaves STATUS/BODY.
+entry() { local saved=$TOKEN; TOKEN=$2; req GET "/waitlist/$1"; TOKEN=$saved; }
+state() { entry "$1" "$2"; json '[.status, .position]'; }
+wait_offer() { # wait_offer ID TOKEN: up to 3 s for the offer maker
+  local i
+  for i in $(seq 30); do
+    entry "$1" "$2"
+    [ "$(json .status)" = '"offered"' ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+admin_login
+ADMIN=$TOKEN
+ONE_ROW='[{"name":"Row","rows":1,"seats_per_row":4,"price_cents":100}]'
+
+# --- errors ------------------------------------------------------------------------
+
+mk_event "$ONE_ROW"; E0=$EVENT_ID
+new_user; U1=$TOKEN
+TOKEN=""
+req POST "/events/$E0/waitlist" '{"quantity":1}'
+expect_problem 401 unauthorized
+TOKEN=$U1
+for bad in '{}' '{"quantity":0}' '{"quantity":11}' '{"quantity":"2"}' '{"quantity":1.5}'; do
+  req POST "/events/$E0/waitlist" "$bad"
+  expect_invalid quantity
+done
+req POST "/events/$E0/waitlist" '{"quantity":1,"section":""}'
+expect_invalid section
+req POST "/events/$E0/waitlist" '[]'
+expect_problem 400 validation_failed
+req POST /events/999999999/waitlist '{"quantity":1}'
+expect_problem 404 event_not_found
+req POST "/events/$E0/waitlist" '{"quantity":1,"section":"row"}'
+expect_problem 400 invalid_section "section names match exactly"
+mk_event "$ONE_ROW"; EP=$EVENT_ID
+TOKEN=$ADMIN; req PATCH "/admin/events/$EP" '{"starts_at":"2020-01-01T00:00:00Z"}'; TOKEN=$U1
+req POST "/events/$EP/waitlist" '{"quantity":1,"section":"Nowhere"}'
+expect_problem 409 event_started "event_started comes before invalid_section"
+req GET /waitlist/abc
+expect_problem 404 waitlist_entry_not_found
+req DELETE /waitlist/0
+expect_problem 404 waitlist_entry_not_found
+
+# --- an entry that can be met at once is answered offered ------------------------------
+
+req POST "/events/$E0/waitlist" '{"quantity":2,"section":"Row"}'
+expect_status 201 "join"
+W0=$(json .id)
+expect_header Location "/waitlist/$W0"
+expect_json .status '"offered"' "seats free: offered at once"
+expect_json .position null
+expect_json .section '"Row"'
+expect_json .hold.status '"active"'
+expect_json '.hold.seats | length' 2
+req POST "/events/$E0/waitlist" '{"quantity":1}'
+expect_problem 409 already_waiting "one waiting or offered entry per user"
+new_user; U2=$TOKEN
+req GET "/waitlist/$W0"
+expect_problem 404 waitlist_entry_not_found "another user's entry"
+entry "$W0" "$ADMIN"
+expect_status 200 "an admin reads any entry"
+
+# --- a sold-out event: serving in join order, first fit ----------------------------------
+
+mk_event "$ONE_ROW" 3; ES=$EVENT_ID; S=("${SEATS[@]}")
+new_user; OUT=$TOKEN
+new_user; OWNER=$TOKEN
+req POST /bookings "{\"event_id\":$ES,\"seat_ids\":[$(seat_list "${S[@]:0:2}")]}"; BK1=$(json .id)
+req POST /bookings "{\"event_id\":$ES,\"seat_ids\":[$(seat_list "${S[@]:2:2}")]}"; BK2=$(json .id)
+new_user; A=$TOKEN; req POST "/events/$ES/waitlist" '{"quantity":3}'; WA=$(json .id)
+expect_json '[.status, .position]' '["waiting",1]' "sold out: waiting, first"
+new_user; B=$TOKEN; req POST "/events/$ES/waitlist" '{"quantity":2}'; WB=$(json .id)
+new_user; C=$TOKEN; req POST "/events/$ES/waitlist" '{"quantity":1}'; WC=$(json .id)
+new_user; D=$TOKEN; req POST "/events/$ES/waitlist" '{"quantity":1}'; WD=$(json .id)
+expect_json '[.status, .position]' '["waiting",4]'
+req DELETE "/waitlist/$WD"
+expect_status 200 "leave"
+expect_json '[.status, .position]' '["left",null]'
+cp "$TMP/body" "$TMP/left"
+req DELETE "/waitlist/$WD"
+check "leaving again: unchanged" "$(cmp -s "$TMP/body" "$TMP/left" && echo same)" same
+check "positions close up" "$(state "$WC" "$C")" '["waiting",3]'
+
+TOKEN=$OWNER
+req DELETE "/bookings/$BK1"
+expect_status 200 "a cancellation frees two seats"
+check "the first entry (3 seats) cannot be met and keeps its place" "$(state "$WA" "$A")" '["waiting",1]'
+entry "$WB" "$B"
+expect_json .status '"offered"' "the first that fits (2 seats) is offered, in the same transaction"
+expect_json '[.hold.seats[].id]' "[$(seat_list "${S[@]:0:2}")]"
+HB=$(json .hold.id)
+check "the next waits" "$(state "$WC" "$C")" '["waiting",2]'
+# At the same instant, nobody outside the list can take them.
+TOKEN=$OUT
+req POST /holds "{\"event_id\":$ES,\"seat_ids\":[${S[0]}]}"
+expect_problem 409 seat_unavailable "an outsider's hold of an offered seat"
+req POST /bookings "{\"event_id\":$ES,\"seat_ids\":[${S[1]}]}"
+expect_problem 409 seat_unavailable "an outsider's booking of an offered seat"
+req POST /holds "{\"event_id\":$ES,\"quantity\":1}"
+expect_problem 409 not_enough_seats "an outsider's best available"
+
+# The offer expires (hold_seconds 3): its seats go to the next that fits.
+entry "$WB" "$B"; EXP=$(json .hold.expires_at | jq -r .)
+psql_q "SELECT pg_sleep(greatest(0, extract(epoch FROM '$EXP'::timestamptz - clock_timestamp()) + 0.05))" >/dev/null
+# An outsider writing right after the expiry loses to the list.
+TOKEN=$OUT
+req POST /holds "{\"event_id\":$ES,\"seat_ids\":[$(seat_list "${S[@]:0:2}")]}"
+expect_problem 409 seat_unavailable "an outsider right after the expiry loses to the list"
+# The 1-seat entry takes the better of the two (seat 2: seat 1 is at the row's end).
+expect_json .unavailable_seat_ids "[${S[1]}]"
+check "the expired offer's entry is expired" "$(state "$WB" "$B")" '["expired",null]'
+entry "$WC" "$C"
+check "its seats went to the next that fits" "$(json '[.status, [.hold.seats[].id]]')" "[\"offered\",[${S[1]}]]"
+check "the 3-seat entry still waits, first" "$(state "$WA" "$A")" '["waiting",1]'
+
+# Leaving with an offer releases it; confirming one fulfils the entry.
+TOKEN=$C
+req DELETE "/waitlist/$WC"
+expect_json .status '"left"'
+expect_json .hold.status '"released"'
+TOKEN=$OWNER
+req DELETE "/bookings/$BK2"
+entry "$WA" "$A"
+check "seats free: the 3-seat entry is offered" "$(json '[.status, (.hold.seats | length)]')" '["offered",3]'
+HA=$(json .hold.id)
+TOKEN=$A
+req POST "/holds/$HA/confirm"
+expect_status 201 "confirming an offer"
+check "fulfilled" "$(state "$WA" "$A")" '["fulfilled",null]'
+req POST "/events/$ES/waitlist" '{"quantity":1}'
+expect_status 201 "a fulfilled entry no longer blocks joining"
+expect_json .status '"offered"' "the last seat is free: offered at once"
+
+# The offer maker: an expiry with no other request is offered within a second.
+mk_event "$ONE_ROW" 3; EM=$EVENT_ID; M=("${SEATS[@]}")
+new_user; WAITER=$TOKEN
+new_user; H=$TOKEN
+req POST /holds "{\"event_id\":$EM,\"seat_ids\":[$(seat_list "${M[@]}")]}"
+EXP=$(json .expires_at | jq -r .)
+TOKEN=$WAITER
+req POST "/events/$EM/waitlist" '{"quantity":4}'; WM=$(json .id)
+expect_json .status '"waiting"'
+psql_q "SELECT pg_sleep(greatest(0, extract(epoch FROM '$EXP'::timestamptz - clock_timestamp())))" >/dev/null
+check "offered after the expiry, with no request" "$(wait_offer "$WM" "$WAITER" && echo yes)" yes
+
+# --- concurrency: 200 waiting, 100 seats freed at once, outsiders hammering -----------
+
+if [ ! -x "$DRIVER" ]; then
+  fail "$DRIVER is not built"
+  finish
+  exit
+fi
+mk_event '[{"name":"Floor","rows":10,"seats_per_row":10,"price_cents":100}]'
+EC=$EVENT_ID; CS=("${SEATS[@]}")
+sql_users 400 "wl-$RUN"
+# Clients 0..49 book a seat each, 50..99 hold one: the event is sold out.
+start_batch claim
+for c in $(seq 0 99); do
+  if [ "$c" -lt 50 ]; then path=/bookings; else path=/holds; fi
+  add_line "$c" "POST $path ${TOKENS[$c]} - {\"event_id\":$EC,\"seat_ids\":[${CS[$c]}]}" '{}'
+done
+run_batch
+check "sold out" "$(count_where "$BATCH.all" '.status == 201')" 100
+mapfile -t CLAIMS < <(jq -r '.[].body.id' "$BATCH.all")
+# Clients 100..299 join the list, one after another (join order known).
+for c in $(seq 100 299); do
+  curl -s -o /dev/null -X POST -H "Authorization: Bearer ${TOKENS[$c]}" -H 'Content-Type: application/json' \
+    -d '{"quantity":1}' "$BASE/events/$EC/waitlist"
+done
+check "200 waiting" "$(psql_q "SELECT count(*) FROM waitlist_entries WHERE event_id = $EC AND status = 'waiting'")" 200
+# At once: the 100 owners cancel or release, 100 outsiders hold, book or ask
+# for the best seat.
+start_batch free
+for c in $(seq 0 99); do
+  if [ "$c" -lt 50 ]; then add_line "$c" "DELETE /bookings/${CLAIMS[$c]} ${TOKENS[$c]} -" '{"kind":"free"}'
+  else add_line "$c" "DELETE /holds/${CLAIMS[$c]} ${TOKENS[$c]} -" '{"kind":"free"}'; fi
+done
+for c in $(seq 300 399); do
+  s=${CS[$((RANDOM % 100))]}
+  case $((c % 3)) in
+    0) add_line "$c" "POST /holds ${TOKENS[$c]} - {\"event_id\":$EC,\"seat_ids\":[$s]}" '{"kind":"out"}' ;;
+    1) add_line "$c" "POST /bookings ${TOKENS[$c]} - {\"event_id\":$EC,\"seat_ids\":[$s]}" '{"kind":"out"}' ;;
+    2) add_line "$c" "POST /holds ${TOKENS[$c]} - {\"event_id\":$EC,\"quantity\":1}" '{"kind":"out"}' ;;
+  esac
+  add_line "$c" "POST /holds ${TOKENS[$c]} - {\"event_id\":$EC,\"quantity\":1}" '{"kind":"out"}'
+done
+run_batch
+echo "frees and outsiders: $(status_counts "$BATCH.all")"
+check "every cancellation and release answered 200" "$(count_where "$BATCH.all" '.kind == "free" and .status != 200')" 0
+check "no outsider got a freed seat" "$(count_where "$BATCH.all" '.kind == "out" and .status == 201')" 0
+check "outsiders were refused cleanly" \
+  "$(count_where "$BATCH.all" '.kind == "out" and ((.status == 409 and (.body.code | IN("seat_unavailable", "not_enough_seats"))) | not)')" 0
+check "every freed seat went to an entry, in join order" "$(psql_q "
+  SELECT count(*) FILTER (WHERE status = 'offered' AND seq <= 100) || ',' ||
+         count(*) FILTER (WHERE status = 'waiting' AND seq > 100)
+    FROM waitlist_entries WHERE event_id = $EC")" "100,100"
+check "each offer holds one seat of the event, all distinct" \
+  "$(psql_q "SELECT count(DISTINCT s.id) FROM waitlist_entries w JOIN holds h ON h.id = w.hold_id
+             JOIN seats s ON s.hold_id = h.id WHERE w.event_id = $EC AND h.expires_at > now()")" 100
+check "positions of those still waiting are exact" "$(psql_q "
+  SELECT count(*) FILTER (WHERE waitlist_position(w) <> w.seq - 100) FROM waitlist_entries w
+   WHERE w.event_id = $EC AND w.status = 'waiting'")" 0
+check "no seat ever in two of {active hold, confirmed booking}" "$(overlaps "$EC")" 0
+
+finish
