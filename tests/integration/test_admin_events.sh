@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 sign_in_both
 TAG=$(new_tag)
 TIME_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3,6}Z$'
-EVENT_KEYS='["available_seats","booked_seats","capacity","created_at","description","id","max_price_cents","min_price_cents","name","sections","starts_at","updated_at","venue"]'
+EVENT_KEYS='["admission","available_seats","booked_seats","capacity","created_at","description","held_seats","hold_seconds","id","max_price_cents","min_price_cents","name","sections","starts_at","updated_at","venue"]'
 SECTION='{"name":"Stalls","rows":2,"seats_per_row":3,"price_cents":1500}'
 
 # body FIELD=JSON...: a valid creation body with the given fields replaced
@@ -90,7 +90,7 @@ expect_json .starts_at '"2033-04-01T19:30:00Z"' "starts_at normalised to UTC Z"
 expect_json .capacity 542
 expect_json .available_seats 542 "every seat is available after creation"
 expect_json .booked_seats 0
-expect_json '.capacity == .available_seats + .booked_seats' true "capacity = available + booked"
+expect_json '.capacity == .available_seats + .held_seats + .booked_seats' true "capacity = available + held + booked"
 expect_json .min_price_cents 0
 expect_json .max_price_cents 9000
 expect_json .sections "$SECTIONS" "sections as given, in order"

@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 admin_login
 ADMIN_TOKEN=$TOKEN
 TOKEN=""
-EVENT_KEYS='["available_seats","booked_seats","capacity","created_at","description","id","max_price_cents","min_price_cents","name","sections","starts_at","updated_at","venue"]'
+EVENT_KEYS='["admission","available_seats","booked_seats","capacity","created_at","description","held_seats","hold_seconds","id","max_price_cents","min_price_cents","name","sections","starts_at","updated_at","venue"]'
 
 # ids Q: the ids of GET /events?Q (one page of up to 100), space-separated.
 ids() { req GET "/events?$1&limit=100"; jq -r '[.events[].id] | join(" ")' <<<"$BODY"; }
