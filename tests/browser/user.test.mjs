@@ -146,7 +146,7 @@ for (const { name: device, ...display } of VIEWPORTS) {
       assert.equal(hold.status, 'active');
       assert.deepEqual(hold.seats.map((s) => s.id).sort(), seats.map((s) => s.id).sort());
       assert.equal(hold.total_cents, 9100);
-      await checkout.getByText('Stalls row 3 seat 6, Stalls row 3 seat 7').waitFor();
+      await checkout.getByText('Stalls row 3 seats 6–7').waitFor();
       assert.equal(await page.getByTestId('checkout-total').textContent(), '2 seats · $91.00');
       // Held on the server and drawn as this visitor's hold on the map.
       assert.deepEqual(await seatStatusesFromApi(event.id, seats.map((s) => s.id)), ['held', 'held']);
@@ -176,7 +176,7 @@ for (const { name: device, ...display } of VIEWPORTS) {
     step('confirms the hold: the seats are booked', async () => {
       await page.getByTestId('confirm').click();
       const message = page.getByTestId('message');
-      await message.getByText('Booked Stalls row 3 seat 6 and Stalls row 3 seat 7 for $91.00.').waitFor();
+      await message.getByText('Booked Stalls row 3 seats 6–7 for $91.00.').waitFor();
       assert.equal(await message.getAttribute('data-kind'), 'success');
       await waitForStatus(page, seats.map((s) => s.id), 'booked');
       assert.equal(await page.getByTestId('checkout').count(), 0, 'the checkout is gone');

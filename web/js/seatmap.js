@@ -2,7 +2,7 @@
 // top to bottom, seat numbers left to right. Seats are found from pointer
 // coordinates by arithmetic (section by y, then row and column), so a
 // 20,000-seat event costs one draw and no DOM nodes per seat.
-import { money } from './format.js';
+import { money, sentenceList } from './format.js';
 
 const MIN_CELL = 6; // CSS px; smaller seats cannot be hit, so a very wide map scrolls sideways instead
 const MAX_CELL = 28;
@@ -53,6 +53,26 @@ const clamp = (n, low, high) => Math.min(high, Math.max(low, n));
 
 /** "Stalls row 3 seat 5" */
 export const seatLabel = (seat) => `${seat.section} row ${seat.row} seat ${seat.number}`;
+
+/** Seats (in map order) by row, with runs as ranges: "Stalls row 3 seats 5–8, 10 and Circle row 1 seat 2". */
+export function seatsText(seats) {
+  const rows = [];
+  for (const seat of seats) {
+    const last = rows.at(-1);
+    if (last?.section !== seat.section || last.row !== seat.row) rows.push({ section: seat.section, row: seat.row, runs: [], count: 0 });
+    const row = rows.at(-1);
+    const run = row.runs.at(-1);
+    if (run && run[1] === seat.number - 1) run[1] = seat.number;
+    else row.runs.push([seat.number, seat.number]);
+    row.count += 1;
+  }
+  return sentenceList(
+    rows.map(({ section, row, runs, count }) => {
+      const numbers = runs.map(([first, last]) => (first === last ? `${first}` : `${first}–${last}`)).join(', ');
+      return `${section} row ${row} seat${count === 1 ? '' : 's'} ${numbers}`;
+    }),
+  );
+}
 
 export class SeatMap {
   /**

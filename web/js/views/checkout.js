@@ -3,7 +3,7 @@
 import { confirmHold, releaseHold, serverNow } from '../api.js';
 import { h } from '../dom.js';
 import { count, money } from '../format.js';
-import { seatLabel } from '../seatmap.js';
+import { seatsText } from '../seatmap.js';
 import { showError, showMessage } from '../ui.js';
 
 const URGENT_MS = 60_000;
@@ -18,7 +18,7 @@ function clock(seconds) {
  * onConfirmed(booking), onReleased(hold), onExpired(hold) (the card stays, in
  * its expired state, until the visitor dismisses it: onDismissed()), and
  * onGone(text) when the hold turns out to have ended elsewhere (another tab).
- * Returns {element, hold, active(), stop()}.
+ * Returns {element, hold, active(), focus(), stop()}.
  */
 export function checkoutCard(hold, { onConfirmed, onReleased, onExpired, onDismissed, onGone }) {
   const expiresAt = Date.parse(hold.expires_at);
@@ -38,7 +38,7 @@ export function checkoutCard(hold, { onConfirmed, onReleased, onExpired, onDismi
     { class: 'checkout', 'data-testid': 'checkout', 'data-hold-id': hold.id, 'data-state': state, 'aria-label': 'Checkout' },
     h('div', { class: 'checkout-head' }, title, h('span', { class: 'countdown-box' }, countdown, left)),
     note,
-    h('div', { class: 'seats', 'data-testid': 'held-seats' }, hold.seats.map(seatLabel).join(', ')),
+    h('div', { class: 'seats', 'data-testid': 'held-seats' }, seatsText(hold.seats)),
     h(
       'div',
       { class: 'checkout-foot' },
@@ -145,6 +145,8 @@ export function checkoutCard(hold, { onConfirmed, onReleased, onExpired, onDismi
     element,
     hold,
     active: () => state === 'active' || state === 'closed',
+    /** Puts the keyboard on Confirm, without scrolling (the card is in view, at the bottom). */
+    focus: () => confirmButton.focus({ preventScroll: true }),
     stop: () => clearTimeout(timer),
   };
 }

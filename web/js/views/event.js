@@ -3,9 +3,9 @@
 // then confirmed or released at the checkout before the hold runs out.
 import { createHold, getEvent, getSeats, listHolds, newIdempotencyKey } from '../api.js';
 import { h } from '../dom.js';
-import { count, dateTime, money, number, priceRange } from '../format.js';
+import { count, dateTime, money, number, priceRange, sentenceList } from '../format.js';
 import { navigate, notice, signInPath } from '../router.js';
-import { BOOKED_COLOUR, SELECTED_COLOUR, SeatMap, seatLabel } from '../seatmap.js';
+import { BOOKED_COLOUR, SELECTED_COLOUR, SeatMap, seatLabel, seatsText } from '../seatmap.js';
 import { session } from '../session.js';
 import { flash, setTitle, showError, showMessage } from '../ui.js';
 import { checkoutCard } from './checkout.js';
@@ -16,10 +16,9 @@ const POLL_MS = 5000;
 const EXPIRY_POLL_MS = 300;
 // A selection waiting for its owner to sign in: {eventId, seatIds}.
 const PENDING_KEY = 'evently.pendingSelection';
+const PICK_HINT = 'Click seats to select them, or focus the map and use the arrow keys and Enter.';
+const CHECKOUT_HINT = 'Your seats are held. Confirm or release them to choose other seats.';
 const STATUS_WORDS = { available: 'available', selected: 'selected', yours: 'held for you', held: 'held by someone else', booked: 'booked' };
-
-const sentenceList = (items) =>
-  items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 
 function keepPendingSelection(eventId, seatIds) {
   sessionStorage.setItem(PENDING_KEY, JSON.stringify({ eventId, seatIds }));
@@ -89,7 +88,7 @@ export default async function eventView(root, { params, signal }) {
   const cards = new Map(); // hold id → its checkout card; while any is shown, the map cannot be picked from
 
   const availability = h('span', { 'data-testid': 'availability' });
-  const inspector = h('p', { class: 'muted small inspector', 'aria-live': 'polite' }, 'Click seats to select them, or focus the map and use the arrow keys and Enter.');
+  const inspector = h('p', { class: 'muted small inspector', 'aria-live': 'polite' });
   const canvas = h('canvas', {
     tabindex: '0',
     'data-testid': 'seat-map',
@@ -139,7 +138,7 @@ export default async function eventView(root, { params, signal }) {
   );
   map.setData(seatData.sections, seatData.seats);
   scroller.before(legend(map));
-  showAvailability();
+  showMode();
 
   const hook = Object.freeze({
     seatAt: (id) => map.seatAt(id),
@@ -166,6 +165,7 @@ export default async function eventView(root, { params, signal }) {
   /** Picking or checking out: the selection bar, or the checkout cards. */
   function showMode() {
     const checkingOut = cards.size > 0;
+    if (checkingOut !== map.locked || !inspector.textContent) inspector.textContent = checkingOut ? CHECKOUT_HINT : PICK_HINT;
     selectionBar.hidden = checkingOut;
     checkout.hidden = !checkingOut;
     map.locked = checkingOut;
@@ -237,14 +237,14 @@ export default async function eventView(root, { params, signal }) {
         map.markBooked(booking.seats.map((seat) => seat.id));
         showAvailability();
         showMessage(
-          [`Booked ${sentenceList(booking.seats.map(seatLabel))} for ${money(booking.total_cents)}. `, h('a', { href: '#/bookings' }, 'See my bookings')],
+          [`Booked ${seatsText(booking.seats)} for ${money(booking.total_cents)}. `, h('a', { href: '#/bookings' }, 'See my bookings')],
           'success',
         );
         refresh();
       },
       onReleased: () => {
         endCard(hold);
-        showMessage(`Released ${sentenceList(hold.seats.map(seatLabel))}.`);
+        showMessage(`Released ${seatsText(hold.seats)}.`);
         refresh();
       },
       onExpired: () => {
@@ -285,6 +285,7 @@ export default async function eventView(root, { params, signal }) {
       map.clearSelection();
       showHold(held);
       if (reveal) map.revealSeat(held.seats[0].id);
+      cards.get(held.id)?.focus();
       refresh();
     } catch (err) {
       unanswered = err.status === 0 ? { fingerprint, key } : null;
