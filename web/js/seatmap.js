@@ -21,9 +21,9 @@ const TIER_COLOURS = ['#0d9488', '#7c3aed', '#ea580c', '#2563eb', '#db2777', '#6
 export const BOOKED_COLOUR = '#cbd5e1';
 export const SELECTED_COLOUR = '#0f172a';
 // Seats in someone else's hold: stripes over the booked grey, as they may come back on sale.
-export const HELD_STRIPE = '#64748b';
+const HELD_STRIPE = '#64748b';
 // Seats in the visitor's own hold: the selection's colour with a white dot.
-export const YOURS_COLOUR = SELECTED_COLOUR;
+const YOURS_COLOUR = SELECTED_COLOUR;
 const YOURS_MARK = '#ffffff';
 const FOCUS_COLOUR = '#f59e0b';
 const STAGE_COLOUR = '#e2e8f0';
