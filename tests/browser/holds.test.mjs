@@ -114,6 +114,8 @@ for (const { name: device, ...display } of VIEWPORTS) {
       const taken = seat('Stalls', 1, 1);
       await clickSeat(page, taken.id);
       assert.equal(await statusOnMap(page, taken.id), 'selected');
+      // Right after one of the page's polls, so that the next one cannot see the seat taken before Hold is pressed.
+      await page.waitForResponse((res) => new URL(res.url()).pathname === `/events/${event.id}/seats`);
       await api('POST', '/holds', { token: other.token, body: { event_id: event.id, seat_ids: [taken.id] }, expect: 201 });
       await page.getByTestId('hold').click();
       await page.getByTestId('message').getByText('Sorry, Stalls row 1 seat 1 has just been taken and removed from your selection. Please choose again.').waitFor();
