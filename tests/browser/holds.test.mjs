@@ -1,4 +1,5 @@
-// Scenario 3, holds at the checkout. A buyer asks for the best two seats of a
+// Scenario 3, holds at the checkout. A visitor asking for the best seats is
+// sent to sign in and comes back to the same choice. A buyer asks for the best two seats of a
 // section and finds them marked on the map as the API's hold; is told plainly
 // when no block fits or the 10-seat limit is reached; finds a hold again
 // after reloading the page; releases it. Then, on an event whose holds last
@@ -11,6 +12,7 @@ import {
   ADMIN,
   api,
   assertFitsViewport,
+  BASE,
   clickSeat,
   inDays,
   launch,
@@ -89,9 +91,26 @@ for (const { name: device, ...display } of VIEWPORTS) {
       if (event) await api('DELETE', `/admin/events/${event.id}`, { token: adminToken });
     });
 
-    step('signs in and sees the seats held by someone else', async () => {
-      await signIn(page, buyer, `/events/${event.id}`);
+    step('is asked to sign in first, and comes back to the same choice', async () => {
+      await page.goto(`${BASE}/#/events/${event.id}`);
       await until(page, () => window.evently?.seatMap);
+      await page.getByTestId('best-quantity').selectOption('3');
+      await page.getByTestId('best-section').selectOption('Stalls');
+      await page.getByTestId('best-available').click();
+      await page.waitForURL((url) => url.hash.startsWith('#/login?next='));
+      await page.getByTestId('message').getByText('Please sign in to hold seats.').waitFor();
+      await page.getByTestId('email').fill(buyer.email);
+      await page.getByTestId('password').fill(buyer.password);
+      await page.getByTestId('submit').click();
+      await page.waitForURL(`**/#/events/${event.id}`);
+      await until(page, () => window.evently?.seatMap);
+      await page.getByTestId('user-name').getByText(buyer.name).waitFor();
+      assert.equal(await page.getByTestId('best-quantity').inputValue(), '3');
+      assert.equal(await page.getByTestId('best-section').inputValue(), 'Stalls');
+      assert.equal(await activeHold(buyer.token, event.id), null, 'nothing is held until asked again');
+    });
+
+    step('sees the seats held by someone else', async () => {
       for (const number of [4, 5]) assert.equal(await statusOnMap(page, seat('Circle', 1, number).id), 'held');
       await page.getByTestId('availability').getByText('62 of 64 seats available · 2 held').waitFor();
       const legend = page.getByLabel('Legend');

@@ -14,20 +14,21 @@ const MAX_SEATS = 10; // per hold, and held by one visitor for one event
 const POLL_MS = 5000;
 // After a hold runs out, the map asks again this soon: its seats are back on sale from that instant.
 const EXPIRY_POLL_MS = 300;
-// A selection waiting for its owner to sign in: {eventId, seatIds}.
-const PENDING_KEY = 'evently.pendingSelection';
+// What a visitor asked to hold before signing in, {eventId, what} (`what` as
+// POST /holds takes it, seat_ids or quantity and section), for their return.
+const PENDING_KEY = 'evently.pendingHold';
 const PICK_HINT = 'Click seats to select them, or focus the map and use the arrow keys and Enter.';
 const CHECKOUT_HINT = 'Your seats are held. Confirm or release them to choose other seats.';
 const STATUS_WORDS = { available: 'available', selected: 'selected', yours: 'held for you', held: 'held by someone else', booked: 'booked' };
 
-function keepPendingSelection(eventId, seatIds) {
-  sessionStorage.setItem(PENDING_KEY, JSON.stringify({ eventId, seatIds }));
+function keepPendingHold(eventId, what) {
+  sessionStorage.setItem(PENDING_KEY, JSON.stringify({ eventId, what }));
 }
 
-function takePendingSelection(eventId) {
+function takePendingHold(eventId) {
   const pending = JSON.parse(sessionStorage.getItem(PENDING_KEY) ?? 'null');
   sessionStorage.removeItem(PENDING_KEY);
-  return pending?.eventId === eventId ? pending.seatIds : [];
+  return pending?.eventId === eventId ? pending.what : null;
 }
 
 function legend(map) {
@@ -66,7 +67,17 @@ function bestAvailableForm(event) {
     h('label', { class: 'inline-field' }, h('span', {}, 'Section'), section),
     submit,
   );
-  return { form, submit, value: () => ({ quantity: Number(quantity.value), section: section.value || null }) };
+  return {
+    form,
+    submit,
+    value: () => ({ quantity: Number(quantity.value), section: section.value || null }),
+    /** Restores a choice; a section no longer offered falls back to any. */
+    set(choice) {
+      quantity.value = String(choice.quantity);
+      section.value = choice.section ?? '';
+      if (section.selectedIndex < 0) section.value = '';
+    },
+  };
 }
 
 export default async function eventView(root, { params, signal }) {
@@ -268,9 +279,9 @@ export default async function eventView(root, { params, signal }) {
   // the same request reuses it, so the server holds the seats at most once.
   let unanswered = null;
 
-  async function hold(what, { seatIds = [], reveal = false } = {}) {
+  async function hold(what, { reveal = false } = {}) {
     if (!session.token) {
-      if (seatIds.length) keepPendingSelection(eventId, seatIds);
+      keepPendingHold(eventId, what);
       flash('Please sign in to hold seats.');
       navigate(signInPath());
       return;
@@ -289,7 +300,7 @@ export default async function eventView(root, { params, signal }) {
       refresh();
     } catch (err) {
       unanswered = err.status === 0 ? { fingerprint, key } : null;
-      holdFailed(err, what, seatIds);
+      holdFailed(err, what);
     } finally {
       holding = false;
       showSelection();
@@ -297,8 +308,7 @@ export default async function eventView(root, { params, signal }) {
   }
 
   function holdSelection() {
-    const seatIds = map.selection.map((seat) => seat.id);
-    return hold({ seat_ids: seatIds }, { seatIds });
+    return hold({ seat_ids: map.selection.map((seat) => seat.id) });
   }
 
   function holdBestAvailable(e) {
@@ -307,7 +317,7 @@ export default async function eventView(root, { params, signal }) {
     return hold(section ? { quantity, section } : { quantity }, { reveal: true });
   }
 
-  function holdFailed(err, what, seatIds) {
+  function holdFailed(err, what) {
     switch (err.code) {
       case 'seat_unavailable': {
         const taken = err.problem.unavailable_seat_ids ?? [];
@@ -352,10 +362,9 @@ export default async function eventView(root, { params, signal }) {
         showMessage(`${err.message} Please choose your seats again.`, 'error');
         return;
     }
-    // 401: the session ended and the app is on its way to the sign-in page; come back to these seats.
-    if (err.status === 401) {
-      if (seatIds.length) keepPendingSelection(eventId, seatIds);
-    } else showError(err);
+    // 401: the session ended and the app is on its way to the sign-in page; come back to this choice.
+    if (err.status === 401) keepPendingHold(eventId, what);
+    else showError(err);
   }
 
   /** Shows the visitor's active holds for this event (after a reload, or made in another tab). */
@@ -375,9 +384,13 @@ export default async function eventView(root, { params, signal }) {
   showSelection();
 
   await loadHolds();
-  const restored = takePendingSelection(eventId);
-  if (restored.length && !cards.size) {
-    map.select(restored);
-    if (map.selection.length < restored.length) showMessage('Some of the seats you chose were taken meanwhile; please check your selection.');
+  // Back from signing in: the seats picked are selected again, or the best-available choice is restored.
+  const pending = takePendingHold(eventId);
+  if (pending && !cards.size) {
+    if (pending.quantity) best.set(pending);
+    else {
+      map.select(pending.seat_ids ?? []);
+      if (map.selection.length < pending.seat_ids?.length) showMessage('Some of the seats you chose were taken meanwhile; please check your selection.');
+    }
   }
 }
