@@ -82,6 +82,7 @@ for (const { name: device, ...display } of VIEWPORTS) {
       await section(1, 'section-seats').fill('15');
       await section(1, 'section-price').fill('89.99');
       await page.getByTestId('capacity').getByText('260 seats').waitFor();
+      assert.equal(await page.getByTestId('event-hold-seconds').inputValue(), '600', 'holds last 10 minutes unless changed');
       await page.getByRole('heading', { name: 'New event' }).scrollIntoViewIfNeeded();
       await screenshot(page, `${device}-admin-01-create-form`, { fullPage: device === 'desktop' });
 
@@ -91,6 +92,7 @@ for (const { name: device, ...display } of VIEWPORTS) {
       assert.equal(await message.getAttribute('data-kind'), 'success');
       // The form is emptied for the next event.
       assert.equal(await page.getByTestId('event-name').inputValue(), '');
+      assert.equal(await page.getByTestId('event-hold-seconds').inputValue(), '600');
       assert.equal(await page.getByTestId('section-name').count(), 1);
 
       const row = page.getByTestId('admin-event-row').filter({ hasText: name });
@@ -105,10 +107,31 @@ for (const { name: device, ...display } of VIEWPORTS) {
       assert.equal(event.name, name);
       assert.equal(event.starts_at, startsAt);
       assert.equal(event.description, 'Three stages of live jazz by the river.');
+      assert.equal(event.hold_seconds, 600);
       assert.deepEqual(event.sections, [
         { name: 'Lawn', rows: 10, seats_per_row: 20, price_cents: 4550 },
         { name: 'Terrace', rows: 4, seats_per_row: 15, price_cents: 8999 },
       ]);
+    });
+
+    step('changes how long holds last on the edit page', async () => {
+      const row = page.getByTestId('admin-event-row').filter({ hasText: name });
+      await row.getByTestId('edit-event').click();
+      await page.waitForURL(`**/#/admin/events/${eventId}`);
+      const holdSeconds = page.getByTestId('event-hold-seconds');
+      assert.equal(await holdSeconds.inputValue(), '600');
+      // Out of range: the API's validation error is shown next to the field.
+      await holdSeconds.fill('3601');
+      await page.getByTestId('save-event').click();
+      await page.getByTestId('message').getByText('Please correct the highlighted fields.').waitFor();
+      assert.equal(await holdSeconds.getAttribute('aria-invalid'), 'true');
+      await holdSeconds.fill('90');
+      await page.getByTestId('save-event').click();
+      await page.getByTestId('message').getByText(`Saved “${name}”.`).waitFor();
+      await page.waitForURL('**/#/admin');
+      const { body: event } = await api('GET', `/events/${eventId}`, { expect: 200 });
+      assert.equal(event.hold_seconds, 90);
+      assert.equal(event.name, name, 'only the hold time changed');
     });
 
     step('sees the event in the public events list', async () => {

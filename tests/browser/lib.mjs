@@ -153,3 +153,41 @@ export function scenario(test) {
       }
     });
 }
+
+// The seat map, through the hook the event page exposes as window.evently.seatMap.
+
+/** Clicks the map at a seat's centre, as a visitor would. */
+export async function clickSeat(page, seatId) {
+  const point = await page.evaluate((id) => window.evently.seatMap.seatAt(id), seatId);
+  assert.ok(point, `seatAt(${seatId}) knows the seat`);
+  await page.getByTestId('seat-map').click({ position: point });
+}
+
+/** A seat's status as the map draws it: available, selected, yours, held, booked. */
+export const statusOnMap = (page, id) => page.evaluate((seatId) => window.evently.seatMap.status(seatId), id);
+
+export async function waitForStatus(page, ids, status) {
+  await until(page, ([seatIds, want]) => seatIds.every((id) => window.evently?.seatMap?.status(id) === want), [ids, status]);
+}
+
+/** The seats' statuses as the API reports them, in the order of `ids`. */
+export async function seatStatusesFromApi(eventId, ids) {
+  const { body } = await api('GET', `/events/${eventId}/seats`, { expect: 200 });
+  return ids.map((id) => body.seats.find((s) => s.id === id).status);
+}
+
+/** Signs in through the sign-in page, then opens `next` (an in-app path). */
+export async function signIn(page, { email, password, name }, next = '/') {
+  await page.goto(`${BASE}/#/login?next=${encodeURIComponent(next)}`);
+  await page.getByTestId('email').fill(email);
+  await page.getByTestId('password').fill(password);
+  await page.getByTestId('submit').click();
+  await page.getByTestId('user-name').getByText(name).waitFor();
+}
+
+/** "m:ss" → seconds. */
+export function seconds(clock) {
+  const m = /^(\d+):(\d\d)$/.exec(clock.trim());
+  assert.ok(m, `"${clock}" reads as m:ss`);
+  return Number(m[1]) * 60 + Number(m[2]);
+}

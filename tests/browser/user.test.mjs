@@ -1,9 +1,29 @@
 // Scenario 1, a visitor: signs up, finds an event by name, picks two seats on
-// the canvas seat map, books them, then cancels the booking from "My bookings"
-// and sees the seats free again. Runs on a desktop and on a phone viewport.
+// the canvas seat map, holds them, watches the checkout count down, confirms
+// the hold (a booking), then cancels the booking from "My bookings" and sees
+// the seats free again. Runs on a desktop and on a phone viewport.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ADMIN, api, BASE, inDays, launch, loginToken, newPage, scenario, screenshot, unique, until, VIEWPORTS } from './lib.mjs';
+import {
+  ADMIN,
+  api,
+  assertFitsViewport,
+  BASE,
+  clickSeat,
+  inDays,
+  launch,
+  loginToken,
+  newPage,
+  scenario,
+  screenshot,
+  seatStatusesFromApi,
+  seconds,
+  statusOnMap,
+  unique,
+  until,
+  VIEWPORTS,
+  waitForStatus,
+} from './lib.mjs';
 
 let browser;
 let adminToken;
@@ -13,27 +33,9 @@ before(async () => {
 });
 after(() => browser?.close());
 
-const seatStatusesFromApi = async (eventId, ids) => {
-  const { body } = await api('GET', `/events/${eventId}/seats`, { expect: 200 });
-  return ids.map((id) => body.seats.find((s) => s.id === id).status);
-};
-
-/** Clicks the map at a seat's centre, as a visitor would. */
-async function clickSeat(page, seatId) {
-  const point = await page.evaluate((id) => window.evently.seatMap.seatAt(id), seatId);
-  assert.ok(point, `seatAt(${seatId}) knows the seat`);
-  await page.getByTestId('seat-map').click({ position: point });
-}
-
 /** The header shows links and names only (no stray "false"/"null" from links this visitor does not get). */
 async function assertCleanNav(page) {
   assert.doesNotMatch(await page.locator('#nav').innerText(), /\b(false|null|undefined)\b/);
-}
-
-const statusOnMap = (page, id) => page.evaluate((seatId) => window.evently.seatMap.status(seatId), id);
-
-async function waitForStatus(page, ids, status) {
-  await until(page, ([seatIds, want]) => seatIds.every((id) => window.evently?.seatMap?.status(id) === want), [ids, status]);
 }
 
 for (const { name: device, ...display } of VIEWPORTS) {
@@ -42,6 +44,7 @@ for (const { name: device, ...display } of VIEWPORTS) {
     let page;
     let event;
     let seats; // the two seats to book: Stalls row 3, seats 6 and 7
+    let hold; // as the API reads it
     const user = { name: 'Ada Lovelace', email: `${unique('ada').replace(' ', '-')}@example.com`, password: 'analytical-engine' };
 
     before(async () => {
@@ -116,14 +119,14 @@ for (const { name: device, ...display } of VIEWPORTS) {
 
     step('selects two seats on the map and sees the total', async () => {
       for (const seat of seats) assert.equal(await statusOnMap(page, seat.id), 'available');
-      assert.equal(await page.getByTestId('book').isDisabled(), true, 'Book is disabled with nothing selected');
+      assert.equal(await page.getByTestId('hold').isDisabled(), true, 'Hold is disabled with nothing selected');
       for (const seat of seats) await clickSeat(page, seat.id);
       for (const seat of seats) assert.equal(await statusOnMap(page, seat.id), 'selected');
       await page.getByTestId('selection-total').getByText('2 seats · $91.00').waitFor();
       await page.getByText('Stalls row 3 seat 6, Stalls row 3 seat 7').waitFor();
       // The line under the map describes the seat just clicked, with its new status.
       await page.getByText('Stalls row 3 seat 7 · $45.50 · selected').waitFor();
-      assert.equal(await page.getByTestId('book').isEnabled(), true);
+      assert.equal(await page.getByTestId('hold').isEnabled(), true);
       // Clicking a selected seat again releases it; once more selects it again.
       await clickSeat(page, seats[1].id);
       await page.getByTestId('selection-total').getByText('1 seat · $45.50').waitFor();
@@ -133,17 +136,61 @@ for (const { name: device, ...display } of VIEWPORTS) {
       await screenshot(page, `${device}-03-seat-map-selected`, { docs: device === 'desktop' && 'seat-map' });
     });
 
-    step('books the seats', async () => {
-      await page.getByTestId('book').click();
+    step('holds the seats: the checkout counts down to the hold\'s expiry', async () => {
+      await page.getByTestId('hold').click();
+      const checkout = page.getByTestId('checkout');
+      await checkout.waitFor();
+      assert.equal(await page.getByTestId('hold').isVisible(), false, 'the checkout takes the selection bar\'s place');
+      const holdId = Number(await checkout.getAttribute('data-hold-id'));
+      hold = (await api('GET', `/holds/${holdId}`, { token: await loginToken(user), expect: 200 })).body;
+      assert.equal(hold.status, 'active');
+      assert.deepEqual(hold.seats.map((s) => s.id).sort(), seats.map((s) => s.id).sort());
+      assert.equal(hold.total_cents, 9100);
+      await checkout.getByText('Stalls row 3 seats 6–7').waitFor();
+      assert.equal(await page.getByTestId('checkout-total').textContent(), '2 seats · $91.00');
+      // Held on the server and drawn as this visitor's hold on the map.
+      assert.deepEqual(await seatStatusesFromApi(event.id, seats.map((s) => s.id)), ['held', 'held']);
+      await waitForStatus(page, seats.map((s) => s.id), 'yours');
+      await page.getByTestId('availability').getByText('174 of 176 seats available · 2 held').waitFor();
+
+      // The countdown is the time left to expires_at (10 minutes by default), and it ticks.
+      const countdown = page.getByTestId('countdown');
+      const first = seconds(await countdown.textContent());
+      const expected = (Date.parse(hold.expires_at) - Date.now()) / 1000;
+      assert.ok(Math.abs(first - expected) <= 2, `countdown ${first}s, expires in ${expected}s`);
+      assert.ok(first > 590 && first <= 600, `a 10-minute hold shows ${first}s`);
+      await until(page, (start) => {
+        const [m, s] = document.querySelector('[data-testid="countdown"]').textContent.split(':').map(Number);
+        return m * 60 + s < start;
+      }, first);
+
+      // While checking out, clicking the map selects nothing.
+      const other = (await api('GET', `/events/${event.id}/seats?section=Balcony`, { expect: 200 })).body.seats[0];
+      await clickSeat(page, other.id);
+      assert.equal(await statusOnMap(page, other.id), 'available');
+      await assertFitsViewport(page, 'event page with the checkout');
+      await checkout.scrollIntoViewIfNeeded();
+      await screenshot(page, `${device}-04-checkout`, { docs: device === 'desktop' && 'checkout' });
+    });
+
+    step('confirms the hold: the seats are booked', async () => {
+      await page.getByTestId('confirm').click();
       const message = page.getByTestId('message');
-      await message.getByText('Booked Stalls row 3 seat 6 and Stalls row 3 seat 7 for $91.00.').waitFor();
+      await message.getByText('Booked Stalls row 3 seats 6–7 for $91.00.').waitFor();
       assert.equal(await message.getAttribute('data-kind'), 'success');
       await waitForStatus(page, seats.map((s) => s.id), 'booked');
+      assert.equal(await page.getByTestId('checkout').count(), 0, 'the checkout is gone');
       await page.getByTestId('selection-total').getByText('0 seats · $0.00').waitFor();
-      assert.equal(await page.getByTestId('book').isDisabled(), true);
+      assert.equal(await page.getByTestId('hold').isDisabled(), true);
       await page.getByText('174 of 176 seats available').waitFor();
       assert.deepEqual(await seatStatusesFromApi(event.id, seats.map((s) => s.id)), ['booked', 'booked']);
-      await screenshot(page, `${device}-04-booked`);
+      const token = await loginToken(user);
+      const confirmed = (await api('GET', `/holds/${hold.id}`, { token, expect: 200 })).body;
+      assert.equal(confirmed.status, 'confirmed');
+      const booking = (await api('GET', `/bookings/${confirmed.booking_id}`, { token, expect: 200 })).body;
+      assert.equal(booking.status, 'confirmed');
+      assert.deepEqual(booking.seats.map((s) => s.id).sort(), seats.map((s) => s.id).sort());
+      await screenshot(page, `${device}-05-booked`);
     });
 
     step('sees the booking under My bookings and cancels it', async () => {
@@ -155,7 +202,7 @@ for (const { name: device, ...display } of VIEWPORTS) {
       assert.match(await row.textContent(), /confirmed/);
       assert.match(await row.textContent(), /Stalls row 3 seat 6, Stalls row 3 seat 7/);
       assert.match(await row.textContent(), /\$91\.00/);
-      await screenshot(page, `${device}-05-my-bookings`);
+      await screenshot(page, `${device}-06-my-bookings`);
 
       await row.getByTestId('cancel-booking').click();
       const cancelled = page.getByTestId('booking-row').filter({ hasText: 'cancelled' });
@@ -164,7 +211,7 @@ for (const { name: device, ...display } of VIEWPORTS) {
       await page.getByTestId('message').getByText(/Booking #\d+ is cancelled\./).waitFor();
       assert.equal(await cancelled.getByTestId('cancel-booking').count(), 0, 'a cancelled booking has no Cancel button');
       assert.deepEqual(await seatStatusesFromApi(event.id, seats.map((s) => s.id)), ['available', 'available']);
-      await screenshot(page, `${device}-06-cancelled`);
+      await screenshot(page, `${device}-07-cancelled`);
     });
 
     step('sees the seats free again on the event page', async () => {

@@ -55,18 +55,35 @@ async function send(path, { method = 'GET', query, body, auth = false, headers =
     if (err.name === 'AbortError') throw err;
     throw new ApiError(0, { code: 'network_error', detail: 'Could not reach Evently. Check your connection and try again.' });
   }
+  noteServerTime(res);
   if (res.ok || res.status === 304) return res;
   const problem = await readProblem(res);
   if (res.status === 401 && auth) session.expire();
   throw new ApiError(res.status, problem, res.headers.get('Retry-After'));
 }
 
+// How far the server's clock is ahead of this one (ms), from the Date header of
+// the last answer. Date has whole seconds, so an offset under 2 s is noise and
+// taken as none; a visitor's clock set minutes wrong would otherwise show a
+// hold's countdown minutes wrong.
+let clockOffset = 0;
+
+function noteServerTime(res) {
+  const date = Date.parse(res.headers.get('Date') ?? '');
+  if (Number.isNaN(date)) return;
+  const offset = date + 500 - Date.now();
+  clockOffset = Math.abs(offset) < 2000 ? 0 : offset;
+}
+
+/** The current time by the server's clock, in ms since the epoch (for countdowns to times it sent). */
+export const serverNow = () => Date.now() + clockOffset;
+
 async function json(path, options) {
   const res = await send(path, options);
   return res.status === 204 ? null : res.json();
 }
 
-/** A random key per booking attempt; randomUUID needs a secure context, getRandomValues does not. */
+/** A random key per booking or hold attempt; randomUUID needs a secure context, getRandomValues does not. */
 export function newIdempotencyKey() {
   if (crypto.randomUUID) return crypto.randomUUID();
   const b = crypto.getRandomValues(new Uint8Array(16));
@@ -105,6 +122,21 @@ export const createBooking = (eventId, seatIds, idempotencyKey) =>
   });
 export const listBookings = (query, signal) => json('/bookings', { query, auth: true, signal });
 export const cancelBooking = (id) => json(`/bookings/${id}`, { method: 'DELETE', auth: true });
+
+// Holds: seats kept for the buyer until expires_at, then confirmed (a booking) or released.
+/** POST /holds with `{seat_ids}` (these seats) or `{quantity, section?}` (the best available block). */
+export const createHold = (eventId, what, idempotencyKey) =>
+  json('/holds', {
+    method: 'POST',
+    auth: true,
+    body: { event_id: eventId, ...what },
+    headers: { 'Idempotency-Key': idempotencyKey },
+  });
+export const listHolds = (query, signal) => json('/holds', { query, auth: true, signal });
+export const getHold = (id, signal) => json(`/holds/${id}`, { auth: true, signal });
+/** Resolves to the Booking of the hold's seats. */
+export const confirmHold = (id) => json(`/holds/${id}/confirm`, { method: 'POST', auth: true });
+export const releaseHold = (id) => json(`/holds/${id}`, { method: 'DELETE', auth: true });
 
 // Administration
 export const createEvent = (fields) => json('/admin/events', { method: 'POST', auth: true, body: fields });

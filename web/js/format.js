@@ -28,6 +28,10 @@ export const dateTime = (iso) => dateTimeFormat.format(new Date(iso));
 /** A UTC calendar day ("2027-02-01") as a short label ("1 Feb"). */
 export const day = (isoDate) => dayFormat.format(new Date(`${isoDate}T00:00:00Z`));
 
+/** "a", "a and b", "a, b and c". */
+export const sentenceList = (items) =>
+  items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+
 /** "1 seat", "3 seats". */
 export const count = (n, noun) => `${number(n)} ${noun}${n === 1 ? '' : 's'}`;
 

@@ -2,7 +2,7 @@
 // top to bottom, seat numbers left to right. Seats are found from pointer
 // coordinates by arithmetic (section by y, then row and column), so a
 // 20,000-seat event costs one draw and no DOM nodes per seat.
-import { money } from './format.js';
+import { money, sentenceList } from './format.js';
 
 const MIN_CELL = 6; // CSS px; smaller seats cannot be hit, so a very wide map scrolls sideways instead
 const MAX_CELL = 28;
@@ -20,15 +20,59 @@ const REVEAL_BOTTOM = 180;
 const TIER_COLOURS = ['#0d9488', '#7c3aed', '#ea580c', '#2563eb', '#db2777', '#65a30d', '#0891b2', '#ca8a04', '#9333ea', '#e11d48'];
 export const BOOKED_COLOUR = '#cbd5e1';
 export const SELECTED_COLOUR = '#0f172a';
+// Seats in someone else's hold: stripes over the booked grey, as they may come back on sale.
+const HELD_STRIPE = '#64748b';
+// Seats in the visitor's own hold: the selection's colour with a white dot.
+const YOURS_COLOUR = SELECTED_COLOUR;
+const YOURS_MARK = '#ffffff';
 const FOCUS_COLOUR = '#f59e0b';
 const STAGE_COLOUR = '#e2e8f0';
 const TEXT_COLOUR = '#334155';
+
+/** A tile of diagonal stripes for the fill of seats held by others. */
+function stripes() {
+  const tile = document.createElement('canvas');
+  tile.width = tile.height = 6;
+  const ctx = tile.getContext('2d');
+  ctx.fillStyle = BOOKED_COLOUR;
+  ctx.fillRect(0, 0, 6, 6);
+  ctx.strokeStyle = HELD_STRIPE;
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  // The main diagonal plus its two corner pieces, so that tiles join seamlessly.
+  for (const [x0, y0, x1, y1] of [[0, 6, 6, 0], [-1, 1, 1, -1], [5, 7, 7, 5]]) {
+    ctx.moveTo(x0, y0);
+    ctx.lineTo(x1, y1);
+  }
+  ctx.stroke();
+  return tile;
+}
 
 const tierColour = (i) => TIER_COLOURS[i] ?? `hsl(${(i * 137.5) % 360} 60% 42%)`;
 const clamp = (n, low, high) => Math.min(high, Math.max(low, n));
 
 /** "Stalls row 3 seat 5" */
 export const seatLabel = (seat) => `${seat.section} row ${seat.row} seat ${seat.number}`;
+
+/** Seats (in map order) by row, with runs as ranges: "Stalls row 3 seats 5–8, 10 and Circle row 1 seat 2". */
+export function seatsText(seats) {
+  const rows = [];
+  for (const seat of seats) {
+    const last = rows.at(-1);
+    if (last?.section !== seat.section || last.row !== seat.row) rows.push({ section: seat.section, row: seat.row, runs: [], count: 0 });
+    const row = rows.at(-1);
+    const run = row.runs.at(-1);
+    if (run && run[1] === seat.number - 1) run[1] = seat.number;
+    else row.runs.push([seat.number, seat.number]);
+    row.count += 1;
+  }
+  return sentenceList(
+    rows.map(({ section, row, runs, count }) => {
+      const numbers = runs.map(([first, last]) => (first === last ? `${first}` : `${first}–${last}`)).join(', ');
+      return `${section} row ${row} seat${count === 1 ? '' : 's'} ${numbers}`;
+    }),
+  );
+}
 
 export class SeatMap {
   /**
@@ -46,10 +90,13 @@ export class SeatMap {
     this.seats = [];
     this.sections = [];
     this.selected = new Set(); // seat indexes
+    this.mine = new Set(); // seat indexes in the visitor's own holds
+    this.locked = false; // true while checking out: seats cannot be selected
     this.cursor = -1; // keyboard cursor, a seat index
     this.hovered = -1;
     this.fittedWidth = 0;
 
+    this.heldPattern = this.ctx.createPattern(stripes(), 'repeat');
     canvas.addEventListener('click', (e) => this.handleClick(e));
     canvas.addEventListener('mousemove', (e) => this.handleHover(this.seatIndexAtPointer(e)));
     canvas.addEventListener('mouseleave', () => this.handleHover(-1));
@@ -77,6 +124,7 @@ export class SeatMap {
     const prices = [...new Set(this.seats.map((s) => s.price_cents))].sort((a, b) => a - b);
     this.tierColours = new Map(prices.map((price, i) => [price, tierColour(i)]));
     this.selected.clear();
+    this.mine.clear();
     this.cursor = -1;
     this.layout();
     this.draw();
@@ -92,8 +140,16 @@ export class SeatMap {
     return [...this.selected].sort((a, b) => a - b).map((i) => this.seats[i]);
   }
 
-  get availableCount() {
-    return this.seats.reduce((n, seat) => n + (seat.status === 'available'), 0);
+  /** How many seats have each status: {available, held, booked}. */
+  get counts() {
+    const counts = { available: 0, held: 0, booked: 0 };
+    for (const seat of this.seats) counts[seat.status] += 1;
+    return counts;
+  }
+
+  /** The ids of the seats drawn as the visitor's own hold, in map order. */
+  get mineIds() {
+    return [...this.mine].filter((i) => this.seats[i].status === 'held').sort((a, b) => a - b).map((i) => this.seats[i].id);
   }
 
   seat(id) {
@@ -109,11 +165,34 @@ export class SeatMap {
     return { x: x + this.cell / 2, y: y + this.cell / 2 };
   }
 
-  /** 'available', 'booked' or 'selected'; null for an unknown id. */
+  /** 'available', 'held' (by someone else), 'yours' (held by the visitor), 'booked' or 'selected'; null for an unknown id. */
   status(id) {
     const i = this.byId.get(id);
     if (i === undefined) return null;
-    return this.selected.has(i) ? 'selected' : this.seats[i].status;
+    if (this.selected.has(i)) return 'selected';
+    return this.isMine(i) ? 'yours' : this.seats[i].status;
+  }
+
+  isMine(i) {
+    return this.mine.has(i) && this.seats[i].status === 'held';
+  }
+
+  /**
+   * Marks the seats of the visitor's own holds (they are `held` on the
+   * server, like everyone else's). Seats that the server no longer reports as
+   * held (the hold expired or was confirmed) are drawn by their status.
+   */
+  setMine(ids) {
+    const next = new Set(ids.map((id) => this.byId.get(id)).filter((i) => i !== undefined));
+    const changed = [...this.mine, ...next].filter((i) => this.mine.has(i) !== next.has(i));
+    this.mine = next;
+    changed.forEach((i) => this.drawSeat(i));
+  }
+
+  /** Scrolls the seat with this id into view. */
+  revealSeat(id) {
+    const i = this.byId.get(id);
+    if (i !== undefined) this.reveal(i);
   }
 
   /** Selects the given seats that are still available, up to the limit. */
@@ -123,6 +202,15 @@ export class SeatMap {
       if (i === undefined || this.seats[i].status !== 'available' || this.selected.size >= this.maxSelection) continue;
       this.selected.add(i);
       this.drawSeat(i);
+    }
+    this.onChange();
+  }
+
+  /** Deselects these seats (e.g. taken by someone else meanwhile). */
+  deselect(ids) {
+    for (const id of ids) {
+      const i = this.byId.get(id);
+      if (i !== undefined && this.selected.delete(i)) this.drawSeat(i);
     }
     this.onChange();
   }
@@ -157,6 +245,10 @@ export class SeatMap {
 
   markBooked(ids) {
     return this.update(ids.map((id) => ({ id, status: 'booked' })));
+  }
+
+  markHeld(ids) {
+    return this.update(ids.map((id) => ({ id, status: 'held' })));
   }
 
   destroy() {
@@ -214,10 +306,21 @@ export class SeatMap {
 
   // Drawing
 
-  colourOf(i) {
+  /** A seat's fill: a colour, or the stripes of a seat held by someone else. */
+  fillOf(i) {
     if (this.selected.has(i)) return SELECTED_COLOUR;
     const seat = this.seats[i];
-    return seat.status === 'available' ? this.tierColours.get(seat.price_cents) : BOOKED_COLOUR;
+    if (seat.status === 'available') return this.tierColours.get(seat.price_cents);
+    if (seat.status === 'held') return this.mine.has(i) ? YOURS_COLOUR : this.heldPattern;
+    return BOOKED_COLOUR;
+  }
+
+  /** The dot inside a seat of the visitor's own hold. */
+  addMark(path, i) {
+    const { x, y } = this.origin(i);
+    const r = Math.max(1, this.cell * 0.16);
+    path.moveTo(x + this.cell / 2 + r, y + this.cell / 2);
+    path.arc(x + this.cell / 2, y + this.cell / 2, r, 0, 2 * Math.PI);
   }
 
   addSeatShape(path, i) {
@@ -243,17 +346,21 @@ export class SeatMap {
     for (const section of this.sections) {
       ctx.fillText(`${section.name} · ${money(section.price_cents)}`, width / 2, section.y - LABEL_HEIGHT / 2);
     }
-    // One path per colour: a handful of fill calls for any number of seats.
+    // One path per fill: a handful of fill calls for any number of seats.
     const paths = new Map();
+    const marks = new Path2D();
     for (let i = 0; i < this.seats.length; i++) {
-      const colour = this.colourOf(i);
-      if (!paths.has(colour)) paths.set(colour, new Path2D());
-      this.addSeatShape(paths.get(colour), i);
+      const fill = this.fillOf(i);
+      if (!paths.has(fill)) paths.set(fill, new Path2D());
+      this.addSeatShape(paths.get(fill), i);
+      if (this.isMine(i) && !this.selected.has(i)) this.addMark(marks, i);
     }
-    for (const [colour, path] of paths) {
-      ctx.fillStyle = colour;
+    for (const [fill, path] of paths) {
+      ctx.fillStyle = fill;
       ctx.fill(path);
     }
+    ctx.fillStyle = YOURS_MARK;
+    ctx.fill(marks);
     if (this.cursor >= 0) this.drawSeat(this.cursor);
   }
 
@@ -263,8 +370,14 @@ export class SeatMap {
     ctx.clearRect(x, y, cell, cell);
     const path = new Path2D();
     this.addSeatShape(path, i);
-    ctx.fillStyle = this.colourOf(i);
+    ctx.fillStyle = this.fillOf(i);
     ctx.fill(path);
+    if (this.isMine(i) && !this.selected.has(i)) {
+      const mark = new Path2D();
+      this.addMark(mark, i);
+      ctx.fillStyle = YOURS_MARK;
+      ctx.fill(mark);
+    }
     if (i === this.cursor && document.activeElement === this.canvas) {
       ctx.strokeStyle = FOCUS_COLOUR;
       ctx.lineWidth = 2;
@@ -275,7 +388,7 @@ export class SeatMap {
   // Interaction
 
   toggle(i) {
-    if (this.seats[i].status !== 'available') return;
+    if (this.locked || this.seats[i].status !== 'available') return;
     if (this.selected.has(i)) this.selected.delete(i);
     else if (this.selected.size >= this.maxSelection) return this.onLimit();
     else this.selected.add(i);
@@ -292,7 +405,7 @@ export class SeatMap {
   }
 
   handleHover(i) {
-    this.canvas.style.cursor = i >= 0 && this.seats[i].status === 'available' ? 'pointer' : 'default';
+    this.canvas.style.cursor = !this.locked && i >= 0 && this.seats[i].status === 'available' ? 'pointer' : 'default';
     if (i === this.hovered) return;
     this.hovered = i;
     this.onInspect(i >= 0 ? this.seats[i] : null);

@@ -18,7 +18,9 @@ export function adminTabs(current) {
   );
 }
 
-/** The editable fields of an event (name, venue, starts_at, description), filled from `event` if given. */
+export const DEFAULT_HOLD_SECONDS = 600;
+
+/** The editable fields of an event (name, venue, starts_at, hold_seconds, description), filled from `event` if given. */
 export function eventFields(event = {}) {
   const inputs = {
     name: h('input', { name: 'name', required: true, maxlength: '200', 'data-testid': 'event-name', value: event.name ?? '' }),
@@ -30,8 +32,19 @@ export function eventFields(event = {}) {
       'data-testid': 'event-starts-at',
       value: event.starts_at ? toLocalInput(event.starts_at) : '',
     }),
+    hold_seconds: h('input', {
+      name: 'hold_seconds',
+      type: 'number',
+      min: '1',
+      max: '3600',
+      step: '1',
+      required: true,
+      'data-testid': 'event-hold-seconds',
+    }),
     description: h('textarea', { name: 'description', maxlength: '5000', 'data-testid': 'event-description', value: event.description ?? '' }),
   };
+  // The default value (not only the current one), so that resetting the form restores it.
+  inputs.hold_seconds.defaultValue = String(event.hold_seconds ?? DEFAULT_HOLD_SECONDS);
   const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const elements = [
     h(
@@ -40,6 +53,7 @@ export function eventFields(event = {}) {
       field('Name', inputs.name),
       field('Venue', inputs.venue),
       field('Starts at', inputs.starts_at, `Your local time (${zone})`),
+      field('Hold time (seconds)', inputs.hold_seconds, 'How long seats stay held while a buyer checks out: 1 to 3600'),
     ),
     field('Description', inputs.description),
   ];
@@ -53,6 +67,8 @@ export function eventValues(inputs) {
     venue: inputs.venue.value.trim(),
     description: inputs.description.value,
     starts_at: fromLocalInput(inputs.starts_at.value),
+    // Empty → null, so that the API names the missing value.
+    hold_seconds: inputs.hold_seconds.value.trim() === '' ? null : Number(inputs.hold_seconds.value),
   };
 }
 

@@ -1,4 +1,4 @@
-// "#/admin/events/:id": edit an event's name, venue, description and start; or delete it.
+// "#/admin/events/:id": edit an event's name, venue, description, start and hold time; or delete it.
 import { getEvent, updateEvent } from '../api.js';
 import { h } from '../dom.js';
 import { busy, showFormError } from '../forms.js';
@@ -72,7 +72,7 @@ export default async function adminEventView(root, { params, signal }) {
         'section',
         { class: 'stack' },
         h('h2', {}, 'Seat layout'),
-        h('p', { class: 'muted small' }, `${count(event.capacity, 'seat')}, ${number(event.booked_seats)} booked. The layout cannot be changed after creation.`),
+        h('p', { class: 'muted small' }, `${count(event.capacity, 'seat')}, ${number(event.booked_seats)} booked, ${number(event.held_seats)} held. The layout cannot be changed after creation.`),
         layoutTable(event),
       ),
     ),

@@ -125,7 +125,7 @@ function eventRow(event) {
       'div',
       {},
       h('h3', {}, h('a', { href: `#/events/${event.id}` }, event.name)),
-      h('div', { class: 'muted small' }, `${event.venue} · ${dateTime(event.starts_at)} · ${number(event.booked_seats)} of ${count(event.capacity, 'seat')} sold`),
+      h('div', { class: 'muted small' }, `${event.venue} · ${dateTime(event.starts_at)} · ${number(event.booked_seats)} of ${count(event.capacity, 'seat')} sold${event.held_seats ? `, ${number(event.held_seats)} held` : ''}`),
     ),
     h(
       'div',

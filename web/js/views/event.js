@@ -1,39 +1,83 @@
-// "#/events/:id": event details, the live seat map and booking.
-import { createBooking, getEvent, getSeats, newIdempotencyKey } from '../api.js';
+// "#/events/:id": event details, the live seat map, and the on-sale flow in
+// two steps: seats are held (picked on the map, or the best available block),
+// then confirmed or released at the checkout before the hold runs out.
+import { createHold, getEvent, getSeats, listHolds, newIdempotencyKey } from '../api.js';
 import { h } from '../dom.js';
-import { count, dateTime, money, number, priceRange } from '../format.js';
+import { count, dateTime, money, number, priceRange, sentenceList } from '../format.js';
 import { navigate, notice, signInPath } from '../router.js';
-import { BOOKED_COLOUR, SELECTED_COLOUR, SeatMap, seatLabel } from '../seatmap.js';
+import { BOOKED_COLOUR, SELECTED_COLOUR, SeatMap, seatLabel, seatsText } from '../seatmap.js';
 import { session } from '../session.js';
 import { flash, setTitle, showError, showMessage } from '../ui.js';
+import { checkoutCard } from './checkout.js';
 
-const MAX_SEATS = 10;
+const MAX_SEATS = 10; // per hold, and held by one visitor for one event
 const POLL_MS = 5000;
-// A selection waiting for its owner to sign in: {eventId, seatIds}.
-const PENDING_KEY = 'evently.pendingSelection';
+// After a hold runs out, the map asks again this soon: its seats are back on sale from that instant.
+const EXPIRY_POLL_MS = 300;
+// What a visitor asked to hold before signing in, {eventId, what} (`what` as
+// POST /holds takes it, seat_ids or quantity and section), for their return.
+const PENDING_KEY = 'evently.pendingHold';
+const PICK_HINT = 'Click seats to select them, or focus the map and use the arrow keys and Enter.';
+const CHECKOUT_HINT = 'Your seats are held. Confirm or release them to choose other seats.';
+const STATUS_WORDS = { available: 'available', selected: 'selected', yours: 'held for you', held: 'held by someone else', booked: 'booked' };
 
-const sentenceList = (items) =>
-  items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-
-function keepPendingSelection(eventId, seatIds) {
-  sessionStorage.setItem(PENDING_KEY, JSON.stringify({ eventId, seatIds }));
+function keepPendingHold(eventId, what) {
+  sessionStorage.setItem(PENDING_KEY, JSON.stringify({ eventId, what }));
 }
 
-function takePendingSelection(eventId) {
+function takePendingHold(eventId) {
   const pending = JSON.parse(sessionStorage.getItem(PENDING_KEY) ?? 'null');
   sessionStorage.removeItem(PENDING_KEY);
-  return pending?.eventId === eventId ? pending.seatIds : [];
+  return pending?.eventId === eventId ? pending.what : null;
 }
 
 function legend(map) {
-  const item = (colour, text) => h('span', {}, h('i', { class: 'swatch', style: `background:${colour}` }), text);
+  const item = (swatchClass, colour, text) =>
+    h('span', {}, h('i', { class: `swatch ${swatchClass}`, style: colour && `background:${colour}` }), text);
   return h(
     'div',
     { class: 'legend', 'aria-label': 'Legend' },
-    map.tiers.map((tier) => item(tier.colour, money(tier.price_cents))),
-    item(SELECTED_COLOUR, 'Selected'),
-    item(BOOKED_COLOUR, 'Booked'),
+    map.tiers.map((tier) => item('', tier.colour, money(tier.price_cents))),
+    item('', SELECTED_COLOUR, 'Selected'),
+    item('swatch-yours', null, 'Held for you'),
+    item('swatch-held', null, 'Held'),
+    item('', BOOKED_COLOUR, 'Booked'),
   );
+}
+
+/** Quantity (1..10) and section (any, or one of the event's) for a best-available hold. */
+function bestAvailableForm(event) {
+  const quantity = h(
+    'select',
+    { class: 'input', name: 'quantity', 'data-testid': 'best-quantity' },
+    Array.from({ length: MAX_SEATS }, (_, i) => h('option', { value: String(i + 1), selected: i === 1 }, count(i + 1, 'seat'))),
+  );
+  const section = h(
+    'select',
+    { class: 'input', name: 'section', 'data-testid': 'best-section' },
+    h('option', { value: '' }, 'Any section'),
+    event.sections.map((s) => h('option', { value: s.name }, `${s.name} · ${money(s.price_cents)}`)),
+  );
+  const submit = h('button', { class: 'btn', type: 'submit', 'data-testid': 'best-available' }, 'Find best seats');
+  const form = h(
+    'form',
+    { class: 'best-available', 'aria-label': 'Best available seats' },
+    h('span', { class: 'best-available-title' }, 'Best available'),
+    h('label', { class: 'inline-field' }, h('span', {}, 'Seats'), quantity),
+    h('label', { class: 'inline-field' }, h('span', {}, 'Section'), section),
+    submit,
+  );
+  return {
+    form,
+    submit,
+    value: () => ({ quantity: Number(quantity.value), section: section.value || null }),
+    /** Restores a choice; a section no longer offered falls back to any. */
+    set(choice) {
+      quantity.value = String(choice.quantity);
+      section.value = choice.section ?? '';
+      if (section.selectedIndex < 0) section.value = '';
+    },
+  };
 }
 
 export default async function eventView(root, { params, signal }) {
@@ -51,10 +95,11 @@ export default async function eventView(root, { params, signal }) {
   setTitle(event.name);
   let closed = new Date(event.starts_at) <= new Date();
   let gone = false; // the event was deleted while on this page
-  let booking = false; // a booking request is on its way
+  let holding = false; // a hold request is on its way
+  const cards = new Map(); // hold id → its checkout card; while any is shown, the map cannot be picked from
 
-  const availability = h('span');
-  const inspector = h('p', { class: 'muted small', 'aria-live': 'polite' }, 'Click seats to select them, or focus the map and use the arrow keys and Enter.');
+  const availability = h('span', { 'data-testid': 'availability' });
+  const inspector = h('p', { class: 'muted small inspector', 'aria-live': 'polite' });
   const canvas = h('canvas', {
     tabindex: '0',
     'data-testid': 'seat-map',
@@ -63,14 +108,17 @@ export default async function eventView(root, { params, signal }) {
   const scroller = h('div', { class: 'seatmap-scroll' }, canvas);
   const chosen = h('div', { class: 'seats' });
   const total = h('div', { class: 'selection-total', 'data-testid': 'selection-total' });
-  const bookButton = h('button', { class: 'btn btn-primary', type: 'button', 'data-testid': 'book' }, 'Book');
+  const holdButton = h('button', { class: 'btn btn-primary', type: 'button', 'data-testid': 'hold' }, 'Hold seats');
+  const selectionBar = h('div', { class: 'selection-bar' }, chosen, total, holdButton);
+  const checkout = h('div', { class: 'checkout-area', 'data-testid': 'checkout-area', hidden: true });
+  const best = bestAvailableForm(event);
   const map = new SeatMap(canvas, {
     maxSelection: MAX_SEATS,
     onChange: showSelection,
     onInspect: (seat) => {
-      if (seat) inspector.textContent = `${seatLabel(seat)} · ${money(seat.price_cents)} · ${map.status(seat.id)}`;
+      if (seat) inspector.textContent = `${seatLabel(seat)} · ${money(seat.price_cents)} · ${STATUS_WORDS[map.status(seat.id)]}`;
     },
-    onLimit: () => showMessage(`You can book up to ${MAX_SEATS} seats at a time.`),
+    onLimit: () => showMessage(`You can hold up to ${MAX_SEATS} seats at a time.`),
   });
 
   root.append(
@@ -92,24 +140,28 @@ export default async function eventView(root, { params, signal }) {
       ),
       event.description && h('p', { class: 'description' }, event.description),
       closed && h('p', { class: 'message', 'data-kind': 'error' }, 'This event has started; its seats can no longer be booked.'),
+      best.form,
       scroller,
       inspector,
-      h('div', { class: 'selection-bar' }, chosen, total, bookButton),
+      selectionBar,
+      checkout,
     ),
   );
   map.setData(seatData.sections, seatData.seats);
   scroller.before(legend(map));
-  showAvailability();
+  showMode();
 
-  const hook = Object.freeze({ seatAt: (id) => map.seatAt(id), status: (id) => map.status(id) });
+  const hook = Object.freeze({
+    seatAt: (id) => map.seatAt(id),
+    status: (id) => map.status(id),
+    /** The seats drawn as the visitor's own hold. */
+    mine: () => map.mineIds,
+  });
   (window.evently ??= {}).seatMap = hook;
 
-  const restored = takePendingSelection(eventId);
-  if (restored.length) map.select(restored);
-  if (map.selection.length < restored.length) showMessage('Some of the seats you chose were booked meanwhile; please check your selection.');
-
   function showAvailability() {
-    availability.textContent = `${number(map.availableCount)} of ${count(map.seats.length, 'seat')} available`;
+    const { available, held } = map.counts;
+    availability.textContent = `${number(available)} of ${count(map.seats.length, 'seat')} available${held ? ` · ${number(held)} held` : ''}`;
   }
 
   function showSelection() {
@@ -117,13 +169,26 @@ export default async function eventView(root, { params, signal }) {
     const sum = seats.reduce((cents, seat) => cents + seat.price_cents, 0);
     chosen.textContent = seats.length ? seats.map(seatLabel).join(', ') : 'No seats selected';
     total.textContent = `${count(seats.length, 'seat')} · ${money(sum)}`;
-    bookButton.disabled = closed || booking || seats.length === 0;
+    holdButton.disabled = closed || holding || seats.length === 0;
+    best.submit.disabled = closed || holding || cards.size > 0;
+  }
+
+  /** Picking or checking out: the selection bar, or the checkout cards. */
+  function showMode() {
+    const checkingOut = cards.size > 0;
+    if (checkingOut !== map.locked || !inspector.textContent) inspector.textContent = checkingOut ? CHECKOUT_HINT : PICK_HINT;
+    selectionBar.hidden = checkingOut;
+    checkout.hidden = !checkingOut;
+    map.locked = checkingOut;
+    map.setMine([...cards.values()].filter((card) => card.active()).flatMap((card) => card.hold.seats.map((seat) => seat.id)));
+    showAvailability();
+    showSelection();
   }
 
   function reportLost(lost) {
     if (!lost.length) return;
     const labels = sentenceList(lost.map(seatLabel));
-    showMessage(`Sorry, ${labels} ${lost.length === 1 ? 'was' : 'were'} just booked by someone else and removed from your selection.`, 'error');
+    showMessage(`Sorry, ${labels} ${lost.length === 1 ? 'was' : 'were'} just taken by someone else and removed from your selection.`, 'error');
   }
 
   // Polling: GET the seats with the last ETag every POLL_MS and on window focus; a 304 means no change.
@@ -153,55 +218,110 @@ export default async function eventView(root, { params, signal }) {
       if (!signal.aborted && !gone) timer = setTimeout(refresh, POLL_MS);
     }
   }
+
+  function refreshSoon(ms) {
+    if (polling || gone || signal.aborted) return;
+    clearTimeout(timer);
+    timer = setTimeout(refresh, ms);
+  }
   timer = setTimeout(refresh, POLL_MS);
   window.addEventListener('focus', refresh, { signal });
   signal.addEventListener('abort', () => {
     clearTimeout(timer);
+    for (const card of cards.values()) card.stop();
     map.destroy();
     if (window.evently.seatMap === hook) delete window.evently.seatMap;
   });
 
-  // Booking. The key of an attempt whose answer was lost (network failure): retrying
-  // the same seats reuses it, so the server books them at most once.
+  // Checkout
+
+  function endCard(hold) {
+    cards.delete(hold.id);
+    showMode();
+  }
+
+  function showHold(hold) {
+    if (cards.has(hold.id)) return;
+    const card = checkoutCard(hold, {
+      onConfirmed: (booking) => {
+        endCard(hold);
+        map.markBooked(booking.seats.map((seat) => seat.id));
+        showAvailability();
+        showMessage(
+          [`Booked ${seatsText(booking.seats)} for ${money(booking.total_cents)}. `, h('a', { href: '#/bookings' }, 'See my bookings')],
+          'success',
+        );
+        refresh();
+      },
+      onReleased: () => {
+        endCard(hold);
+        showMessage(`Released ${seatsText(hold.seats)}.`);
+        refresh();
+      },
+      onExpired: () => {
+        showMode(); // its seats are no longer drawn as yours
+        refreshSoon(EXPIRY_POLL_MS);
+      },
+      onDismissed: () => endCard(hold),
+      onGone: (text) => {
+        endCard(hold);
+        showMessage(text, 'error');
+        refresh();
+      },
+    });
+    cards.set(hold.id, card);
+    checkout.append(card.element);
+    map.markHeld(hold.seats.map((seat) => seat.id));
+    showMode();
+  }
+
+  // Holding. The key of an attempt whose answer was lost (network failure): retrying
+  // the same request reuses it, so the server holds the seats at most once.
   let unanswered = null;
 
-  async function book() {
-    const seats = map.selection;
-    const seatIds = seats.map((seat) => seat.id);
+  async function hold(what, { reveal = false } = {}) {
     if (!session.token) {
-      keepPendingSelection(eventId, seatIds);
-      flash('Please sign in to book your seats.');
+      keepPendingHold(eventId, what);
+      flash('Please sign in to hold seats.');
       navigate(signInPath());
       return;
     }
-    const fingerprint = seatIds.join(',');
+    const fingerprint = JSON.stringify(what);
     const key = unanswered?.fingerprint === fingerprint ? unanswered.key : newIdempotencyKey();
-    booking = true;
+    holding = true;
     showSelection();
     try {
-      const result = await createBooking(eventId, seatIds, key);
+      const held = await createHold(eventId, what, key);
       unanswered = null;
-      map.markBooked(seatIds);
-      showAvailability();
-      showMessage(
-        [`Booked ${sentenceList(seats.map(seatLabel))} for ${money(result.total_cents)}. `, h('a', { href: '#/bookings' }, 'See my bookings')],
-        'success',
-      );
+      map.clearSelection();
+      showHold(held);
+      if (reveal) map.revealSeat(held.seats[0].id);
+      cards.get(held.id)?.focus();
       refresh();
     } catch (err) {
       unanswered = err.status === 0 ? { fingerprint, key } : null;
-      bookingFailed(err, seatIds);
+      holdFailed(err, what);
     } finally {
-      booking = false;
+      holding = false;
       showSelection();
     }
   }
 
-  function bookingFailed(err, seatIds) {
+  function holdSelection() {
+    return hold({ seat_ids: map.selection.map((seat) => seat.id) });
+  }
+
+  function holdBestAvailable(e) {
+    e.preventDefault();
+    const { quantity, section } = best.value();
+    return hold(section ? { quantity, section } : { quantity }, { reveal: true });
+  }
+
+  function holdFailed(err, what) {
     switch (err.code) {
       case 'seat_unavailable': {
         const taken = err.problem.unavailable_seat_ids ?? [];
-        map.markBooked(taken);
+        map.deselect(taken);
         const labels = taken.map((id) => map.seat(id)).filter(Boolean).map(seatLabel);
         showMessage(
           labels.length
@@ -209,10 +329,26 @@ export default async function eventView(root, { params, signal }) {
             : err.message,
           'error',
         );
-        showAvailability();
         refresh();
         return;
       }
+      case 'not_enough_seats': {
+        const where = what.section ? ` in ${what.section}` : '';
+        const advice = what.quantity > 1 ? 'Try fewer seats' : 'Please try later';
+        showMessage(
+          `There are no ${count(what.quantity, 'seat')} together left${where}. ${advice}${what.section ? ' or another section' : ''}.`,
+          'error',
+        );
+        refresh();
+        return;
+      }
+      case 'hold_limit_reached':
+        showMessage(`You can hold at most ${MAX_SEATS} seats for this event at a time. Confirm or release the seats you hold first.`, 'error');
+        loadHolds(); // held in another tab, perhaps: show them here
+        return;
+      case 'invalid_section':
+        showMessage(`${err.message} Please pick another section.`, 'error');
+        return;
       case 'event_started':
         closed = true;
         showMessage('This event has already started, so its seats can no longer be booked.', 'error');
@@ -226,11 +362,35 @@ export default async function eventView(root, { params, signal }) {
         showMessage(`${err.message} Please choose your seats again.`, 'error');
         return;
     }
-    // 401: the session ended and the app is on its way to the sign-in page; come back to these seats.
-    if (err.status === 401) keepPendingSelection(eventId, seatIds);
+    // 401: the session ended and the app is on its way to the sign-in page; come back to this choice.
+    if (err.status === 401) keepPendingHold(eventId, what);
     else showError(err);
   }
 
-  bookButton.addEventListener('click', book);
+  /** Shows the visitor's active holds for this event (after a reload, or made in another tab). */
+  async function loadHolds() {
+    if (!session.token) return;
+    try {
+      const { holds } = await listHolds({ event_id: eventId, limit: 100 }, signal);
+      // Oldest first, so that the hold expiring first is at the top.
+      for (const held of holds.reverse()) showHold(held);
+    } catch (err) {
+      if (err.status !== 401) showError(err);
+    }
+  }
+
+  holdButton.addEventListener('click', holdSelection);
+  best.form.addEventListener('submit', holdBestAvailable);
   showSelection();
+
+  await loadHolds();
+  // Back from signing in: the seats picked are selected again, or the best-available choice is restored.
+  const pending = takePendingHold(eventId);
+  if (pending && !cards.size) {
+    if (pending.quantity) best.set(pending);
+    else {
+      map.select(pending.seat_ids ?? []);
+      if (map.selection.length < pending.seat_ids?.length) showMessage('Some of the seats you chose were taken meanwhile; please check your selection.');
+    }
+  }
 }
