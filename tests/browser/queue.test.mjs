@@ -5,7 +5,8 @@
 // admission time. The page asks for the ticket politely (once at the
 // admission time, not every second), lets them on to the seat map when
 // admitted, and their hold carries the ticket's Admission-Token and
-// succeeds; after a reload they are still in. Runs on a desktop and on a
+// succeeds (after one refused for a tampered token, which sends them back to
+// the queue); after a reload they are still in. Runs on a desktop and on a
 // phone viewport.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -118,6 +119,30 @@ for (const { name: device, ...display } of VIEWPORTS) {
       await page.locator('[data-testid="queue"]').getByRole('heading', { name: 'You are in' }).waitFor();
       await page.getByTestId('best-available').waitFor();
       assert.ok(seconds(await page.getByTestId('queue-countdown').textContent()) > 800, 'the admission lasts 15 minutes');
+    });
+
+    step('a token the API refuses asks to join again; joining again gives back the same ticket', async () => {
+      // The hold goes out with one byte of its token changed, as a tampered or foreign token would.
+      const holds = '**/holds';
+      await page.route(holds, (route, req) => {
+        const token = req.headers()['admission-token'] ?? '';
+        const i = token.length >> 1; // a character in the middle: all six of its bits count
+        const flipped = token.slice(0, i) + (token[i] === 'A' ? 'B' : 'A') + token.slice(i + 1);
+        return route.continue({ headers: { ...req.headers(), 'admission-token': flipped } });
+      });
+      const answered = page.waitForResponse((res) => new URL(res.url()).pathname === '/holds');
+      await page.getByTestId('best-available').click();
+      assert.equal((await answered).status(), 403);
+      await page.unroute(holds);
+      await page.getByTestId('message').getByText('Your admission to this on-sale has ended. Join the queue again for a new place.').waitFor();
+      await page.locator('[data-testid="queue"][data-state="expired"]').waitFor();
+      assert.equal(await page.getByTestId('best-available').isVisible(), false, 'no picking without admission');
+      assert.equal((await api('GET', `/holds?event_id=${event.id}`, { token: buyer.token, expect: 200 })).body.holds.length, 0);
+      await page.getByTestId('join-queue').click();
+      // Its token still works by the server's clock: the same place, admitted.
+      await page.locator('[data-testid="queue"][data-state="admitted"]').waitFor();
+      assert.equal(await page.getByTestId('queue-position').textContent(), '2');
+      await page.getByTestId('best-available').waitFor();
     });
 
     step('holds the best two seats: the hold carries the Admission-Token', async () => {

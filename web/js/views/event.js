@@ -37,8 +37,12 @@ function takePendingHold(eventId) {
 }
 
 function legend(map) {
-  const item = (swatchClass, colour, text) =>
-    h('span', {}, h('i', { class: `swatch ${swatchClass}`, style: colour && `background:${colour}` }), text);
+  // The colour is set through the CSSOM: a style attribute would be inline style, which the CSP refuses.
+  const item = (swatchClass, colour, text) => {
+    const swatch = h('i', { class: `swatch ${swatchClass}` });
+    if (colour) swatch.style.background = colour;
+    return h('span', {}, swatch, text);
+  };
   return h(
     'div',
     { class: 'legend', 'aria-label': 'Legend' },
