@@ -5,6 +5,7 @@
 // offers its waitlist, whose offers come to the same checkout.
 import { createHold, getEvent, getSeats, listHolds, newIdempotencyKey } from '../api.js';
 import { h } from '../dom.js';
+import { seatChoice } from '../forms.js';
 import { count, dateTime, money, number, priceRange, sentenceList } from '../format.js';
 import { navigate, notice, signInPath } from '../router.js';
 import { BOOKED_COLOUR, SELECTED_COLOUR, SeatMap, seatLabel, seatsText } from '../seatmap.js';
@@ -56,37 +57,16 @@ function legend(map) {
 
 /** Quantity (1..10) and section (any, or one of the event's) for a best-available hold. */
 function bestAvailableForm(event) {
-  const quantity = h(
-    'select',
-    { class: 'input', name: 'quantity', 'data-testid': 'best-quantity' },
-    Array.from({ length: MAX_SEATS }, (_, i) => h('option', { value: String(i + 1), selected: i === 1 }, count(i + 1, 'seat'))),
-  );
-  const section = h(
-    'select',
-    { class: 'input', name: 'section', 'data-testid': 'best-section' },
-    h('option', { value: '' }, 'Any section'),
-    event.sections.map((s) => h('option', { value: s.name }, `${s.name} · ${money(s.price_cents)}`)),
-  );
+  const choice = seatChoice(event, 'best', MAX_SEATS);
   const submit = h('button', { class: 'btn', type: 'submit', 'data-testid': 'best-available' }, 'Find best seats');
   const form = h(
     'form',
     { class: 'best-available', 'aria-label': 'Best available seats' },
     h('span', { class: 'best-available-title' }, 'Best available'),
-    h('label', { class: 'inline-field' }, h('span', {}, 'Seats'), quantity),
-    h('label', { class: 'inline-field' }, h('span', {}, 'Section'), section),
+    choice.fields,
     submit,
   );
-  return {
-    form,
-    submit,
-    value: () => ({ quantity: Number(quantity.value), section: section.value || null }),
-    /** Restores a choice; a section no longer offered falls back to any. */
-    set(choice) {
-      quantity.value = String(choice.quantity);
-      section.value = choice.section ?? '';
-      if (section.selectedIndex < 0) section.value = '';
-    },
-  };
+  return { form, submit, value: choice.value, set: choice.set };
 }
 
 export default async function eventView(root, { params, signal }) {

@@ -4,7 +4,8 @@
 // event, for the event page and "My bookings".
 import { getWaitlistEntry, joinWaitlist } from '../api.js';
 import { h } from '../dom.js';
-import { count, money, number } from '../format.js';
+import { seatChoice } from '../forms.js';
+import { count, number } from '../format.js';
 import { navigate, signInPath } from '../router.js';
 import { session } from '../session.js';
 import { flash, showError, showMessage } from '../ui.js';
@@ -66,28 +67,12 @@ export function entryText(entry) {
 
 /** Quantity (1..10) and section (any, or one of the event's) to wait for. */
 function joinForm(event, onSubmit) {
-  const quantity = h(
-    'select',
-    { class: 'input', name: 'quantity', 'data-testid': 'waitlist-quantity' },
-    Array.from({ length: MAX_SEATS }, (_, i) => h('option', { value: String(i + 1), selected: i === 1 }, count(i + 1, 'seat'))),
-  );
-  const section = h(
-    'select',
-    { class: 'input', name: 'section', 'data-testid': 'waitlist-section' },
-    h('option', { value: '' }, 'Any section'),
-    event.sections.map((s) => h('option', { value: s.name }, `${s.name} · ${money(s.price_cents)}`)),
-  );
+  const choice = seatChoice(event, 'waitlist', MAX_SEATS);
   const submit = h('button', { class: 'btn btn-primary', type: 'submit', 'data-testid': 'join-waitlist' }, 'Join the waitlist');
-  const form = h(
-    'form',
-    { class: 'best-available', 'aria-label': 'Join the waitlist' },
-    h('label', { class: 'inline-field' }, h('span', {}, 'Seats'), quantity),
-    h('label', { class: 'inline-field' }, h('span', {}, 'Section'), section),
-    submit,
-  );
+  const form = h('form', { class: 'best-available', 'aria-label': 'Join the waitlist' }, choice.fields, submit);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    onSubmit({ quantity: Number(quantity.value), section: section.value || null }, submit);
+    onSubmit(choice.value(), submit);
   });
   return form;
 }
