@@ -37,7 +37,7 @@ before(async () => {
 after(() => browser?.close());
 
 // The gate opens this long after the event is made: time to sign in and join before it.
-const OPENS_IN_MS = 12_000;
+const OPENS_IN_MS = 20_000;
 const RATE_PER_MINUTE = 30; // one buyer every 2 s
 
 const ticket = async (eventId, token) => (await api('GET', `/events/${eventId}/queue`, { token, expect: 200 })).body;
@@ -77,7 +77,12 @@ for (const { name: device, ...display } of VIEWPORTS) {
     });
 
     step('sees the queue and nothing to pick seats with; a hold without a token is refused', async () => {
-      await signIn(page, buyer, `/events/${event.id}`);
+      await signIn(page, buyer, '/');
+      await page.getByTestId('search').fill(event.name);
+      const card = page.getByTestId('event-card').filter({ hasText: event.name });
+      await card.getByTestId('event-queue').getByText('On sale through a queue from', { exact: false }).waitFor();
+      await card.click();
+      await page.waitForURL(`**/#/events/${event.id}`);
       await until(page, () => window.evently?.seatMap);
       const queue = page.locator('[data-testid="queue"][data-state="none"]');
       await queue.waitFor();

@@ -89,8 +89,13 @@ for (const { name: device, ...display } of VIEWPORTS) {
       if (event) await api('DELETE', `/admin/events/${event.id}`, { token: adminToken });
     });
 
-    step('sees the event sold out and the waitlist', async () => {
-      await signIn(page, buyer, `/events/${event.id}`);
+    step('sees the event sold out, in the list and on its page with the waitlist', async () => {
+      await signIn(page, buyer, '/');
+      await page.getByTestId('search').fill(event.name);
+      const card = page.getByTestId('event-card').filter({ hasText: event.name });
+      await card.getByTestId('event-availability').getByText('Sold out · waitlist').waitFor();
+      await card.click();
+      await page.waitForURL(`**/#/events/${event.id}`);
       await until(page, () => window.evently?.seatMap);
       await page.getByTestId('availability').getByText('0 of 8 seats available').waitFor();
       const panel = page.getByTestId('waitlist');
