@@ -403,7 +403,7 @@ export default async function eventView(root, { params, signal }) {
   // The waitlist entry first, so that its offer (also an active hold) gets the offer's card.
   await waitlist.refresh();
   await loadHolds();
-  gate?.start();
+  if (!closed) gate?.start();
   // Back from signing in: the seats picked are selected again, or the best-available choice is restored.
   const pending = takePendingHold(eventId);
   if (pending && !cards.size) {
