@@ -1,5 +1,6 @@
 // Scenario 2, an administrator: signs in, creates an event with the section
-// builder (two sections), finds it in the lists, and after a booking made
+// builder (two sections), finds it in the lists, changes its hold time and
+// puts it behind an admission queue and back, and after a booking made
 // through the API sees it in the analytics figures and charts. Runs on a
 // desktop and on a phone viewport, with another event in the admin list whose
 // name and venue are single 200-character words (the page must not get wider).
@@ -132,6 +133,40 @@ for (const { name: device, ...display } of VIEWPORTS) {
       const { body: event } = await api('GET', `/events/${eventId}`, { expect: 200 });
       assert.equal(event.hold_seconds, 90);
       assert.equal(event.name, name, 'only the hold time changed');
+    });
+
+    step('puts the on-sale behind a queue on the edit page, then removes the queue', async () => {
+      const edit = async () => {
+        await page.getByTestId('admin-event-row').filter({ hasText: name }).getByTestId('edit-event').click();
+        await page.waitForURL(`**/#/admin/events/${eventId}`);
+      };
+      const save = async () => {
+        await page.getByTestId('save-event').click();
+        await page.getByTestId('message').getByText(`Saved “${name}”.`).waitFor();
+        await page.waitForURL('**/#/admin');
+        return (await api('GET', `/events/${eventId}`, { expect: 200 })).body;
+      };
+      await edit();
+      const opensAt = page.getByTestId('event-queue-opens-at');
+      const rate = page.getByTestId('event-queue-rate');
+      assert.equal(await opensAt.inputValue(), '');
+      assert.equal(await rate.inputValue(), '');
+      // Half a queue: the API names the missing half, next to its field.
+      await rate.fill('120');
+      await page.getByTestId('save-event').click();
+      await page.getByTestId('message').getByText('Please correct the highlighted fields.').waitFor();
+      assert.equal(await opensAt.getAttribute('aria-invalid'), 'true');
+      await opensAt.fill('2027-01-15T09:00'); // the page's time zone is UTC
+      let event = await save();
+      assert.deepEqual(event.admission, { opens_at: '2027-01-15T09:00:00Z', rate_per_minute: 120 });
+      assert.equal(event.hold_seconds, 90, 'only the queue changed');
+      await edit();
+      assert.equal(await opensAt.inputValue(), '2027-01-15T09:00');
+      assert.equal(await rate.inputValue(), '120');
+      await opensAt.fill('');
+      await rate.fill('');
+      event = await save();
+      assert.equal(event.admission, null);
     });
 
     step('sees the event in the public events list', async () => {

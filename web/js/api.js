@@ -93,6 +93,12 @@ export function newIdempotencyKey() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+function admissionHeaders(idempotencyKey, admissionToken) {
+  const headers = { 'Idempotency-Key': idempotencyKey };
+  if (admissionToken) headers['Admission-Token'] = admissionToken;
+  return headers;
+}
+
 // Accounts
 export const register = (fields) => json('/auth/register', { method: 'POST', body: fields });
 export const login = (fields) => json('/auth/login', { method: 'POST', body: fields });
@@ -113,30 +119,49 @@ export async function getSeats(id, etag, signal) {
 }
 
 // Bookings
-export const createBooking = (eventId, seatIds, idempotencyKey) =>
+/** `admissionToken`: the event's queue ticket token, needed on a gated event (see joinQueue). */
+export const createBooking = (eventId, seatIds, idempotencyKey, admissionToken = null) =>
   json('/bookings', {
     method: 'POST',
     auth: true,
     body: { event_id: eventId, seat_ids: seatIds },
-    headers: { 'Idempotency-Key': idempotencyKey },
+    headers: admissionHeaders(idempotencyKey, admissionToken),
   });
 export const listBookings = (query, signal) => json('/bookings', { query, auth: true, signal });
 export const cancelBooking = (id) => json(`/bookings/${id}`, { method: 'DELETE', auth: true });
 
 // Holds: seats kept for the buyer until expires_at, then confirmed (a booking) or released.
-/** POST /holds with `{seat_ids}` (these seats) or `{quantity, section?}` (the best available block). */
-export const createHold = (eventId, what, idempotencyKey) =>
+/**
+ * POST /holds with `{seat_ids}` (these seats) or `{quantity, section?}` (the
+ * best available block); `admissionToken` as for createBooking.
+ */
+export const createHold = (eventId, what, idempotencyKey, admissionToken = null) =>
   json('/holds', {
     method: 'POST',
     auth: true,
     body: { event_id: eventId, ...what },
-    headers: { 'Idempotency-Key': idempotencyKey },
+    headers: admissionHeaders(idempotencyKey, admissionToken),
   });
 export const listHolds = (query, signal) => json('/holds', { query, auth: true, signal });
 export const getHold = (id, signal) => json(`/holds/${id}`, { auth: true, signal });
 /** Resolves to the Booking of the hold's seats. */
 export const confirmHold = (id) => json(`/holds/${id}/confirm`, { method: 'POST', auth: true });
 export const releaseHold = (id) => json(`/holds/${id}`, { method: 'DELETE', auth: true });
+
+// Waitlist: a place in line on a sold-out event; freed seats come as an offer (a hold).
+/** POST /events/{id}/waitlist; `section` null means any. Resolves to the WaitlistEntry (maybe already offered). */
+export const joinWaitlist = (eventId, { quantity, section }) =>
+  json(`/events/${eventId}/waitlist`, { method: 'POST', auth: true, body: section ? { quantity, section } : { quantity } });
+export const getWaitlistEntry = (id, signal) => json(`/waitlist/${id}`, { auth: true, signal });
+/** Leaves the list; an outstanding offer is released to the next in line. */
+export const leaveWaitlist = (id) => json(`/waitlist/${id}`, { method: 'DELETE', auth: true });
+
+// Admission: the waiting room of a gated event. A ticket's admission_token goes
+// with createHold and createBooking from its admitted_at until token_expires_at.
+/** POST /events/{id}/queue: the caller's ticket (the same one again, or a new place once its token has expired). */
+export const joinQueue = (eventId) => json(`/events/${eventId}/queue`, { method: 'POST', auth: true });
+/** GET /events/{id}/queue: the caller's ticket as of now; 404 not_in_queue when they have none. */
+export const getQueueTicket = (eventId, signal) => json(`/events/${eventId}/queue`, { auth: true, signal });
 
 // Administration
 export const createEvent = (fields) => json('/admin/events', { method: 'POST', auth: true, body: fields });

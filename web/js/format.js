@@ -32,6 +32,14 @@ export const day = (isoDate) => dayFormat.format(new Date(`${isoDate}T00:00:00Z`
 export const sentenceList = (items) =>
   items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 
+/** A countdown's time left: "9:05" for 545 seconds, "1:02:03" from an hour on. */
+export function clock(seconds) {
+  const pad = (n) => String(n).padStart(2, '0');
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  return h ? `${h}:${pad(m)}:${pad(seconds % 60)}` : `${m}:${pad(seconds % 60)}`;
+}
+
 /** "1 seat", "3 seats". */
 export const count = (n, noun) => `${number(n)} ${noun}${n === 1 ? '' : 's'}`;
 

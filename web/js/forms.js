@@ -1,5 +1,6 @@
 // Form building blocks and placing the API's validation errors next to fields.
 import { h } from './dom.js';
+import { count, money } from './format.js';
 import { errorText, showError, showMessage } from './ui.js';
 
 /** A labelled control with a slot for its error; the control's `name` is the API field it edits. */
@@ -63,4 +64,37 @@ export async function busy(button, action) {
   } finally {
     button.disabled = false;
   }
+}
+
+/**
+ * How many seats (1..max, 2 preselected) and where (any section, or one of
+ * the event's), as two inline fields with the test ids `${prefix}-quantity` and
+ * `${prefix}-section`: the best-available hold and the waitlist ask the same.
+ * Returns {fields, value() ({quantity, section or null}), set(choice)}.
+ */
+export function seatChoice(event, prefix, max) {
+  const quantity = h(
+    'select',
+    { class: 'input', name: 'quantity', 'data-testid': `${prefix}-quantity` },
+    Array.from({ length: max }, (_, i) => h('option', { value: String(i + 1), selected: i === 1 }, count(i + 1, 'seat'))),
+  );
+  const section = h(
+    'select',
+    { class: 'input', name: 'section', 'data-testid': `${prefix}-section` },
+    h('option', { value: '' }, 'Any section'),
+    event.sections.map((s) => h('option', { value: s.name }, `${s.name} · ${money(s.price_cents)}`)),
+  );
+  return {
+    fields: [
+      h('label', { class: 'inline-field' }, h('span', {}, 'Seats'), quantity),
+      h('label', { class: 'inline-field' }, h('span', {}, 'Section'), section),
+    ],
+    value: () => ({ quantity: Number(quantity.value), section: section.value || null }),
+    /** Restores a choice; a section no longer offered falls back to any. */
+    set(choice) {
+      quantity.value = String(choice.quantity);
+      section.value = choice.section ?? '';
+      if (section.selectedIndex < 0) section.value = '';
+    },
+  };
 }

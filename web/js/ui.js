@@ -1,4 +1,5 @@
 // The global message area and the wording of failures.
+import { serverNow } from './api.js';
 import { h } from './dom.js';
 import { count } from './format.js';
 
@@ -82,4 +83,22 @@ export function pager({ list, more, empty, fetchPage }) {
 
 export function setTitle(title) {
   document.title = title ? `${title} · Evently` : 'Evently';
+}
+
+/**
+ * A countdown to `until` (ms since the epoch, by the server's clock):
+ * onTick(msLeft) runs at once (after the caller has returned) and on each whole
+ * second of the time left, so a display never lags a second behind; onEnd()
+ * runs when it reaches zero. Returns stop().
+ */
+export function ticker(until, onTick, onEnd) {
+  let timer = null;
+  function tick() {
+    const left = until - serverNow();
+    if (left <= 0) return onEnd();
+    onTick(left);
+    timer = setTimeout(tick, left % 1000 || 1000);
+  }
+  timer = setTimeout(tick, 0);
+  return () => clearTimeout(timer);
 }

@@ -1,4 +1,5 @@
-// "#/admin/events/:id": edit an event's name, venue, description, start and hold time; or delete it.
+// "#/admin/events/:id": edit an event's name, venue, description, start, hold time
+// and admission queue; or delete it.
 import { getEvent, updateEvent } from '../api.js';
 import { h } from '../dom.js';
 import { busy, showFormError } from '../forms.js';
@@ -39,8 +40,10 @@ export default async function adminEventView(root, { params, signal }) {
 
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    // Only what changed is sent, so saving never rewrites another admin's concurrent edit of other fields.
-    const changes = Object.fromEntries(Object.entries(eventValues(inputs)).filter(([key, value]) => value !== initial[key]));
+    // Only what changed is sent, so saving never rewrites another admin's concurrent edit of other fields
+    // (compared as JSON: the admission gate is an object).
+    const changed = ([key, value]) => JSON.stringify(value) !== JSON.stringify(initial[key]);
+    const changes = Object.fromEntries(Object.entries(eventValues(inputs)).filter(changed));
     if (!Object.keys(changes).length) {
       showMessage('Nothing has changed.');
       return;

@@ -1,14 +1,19 @@
 // "#/events/:id": event details, the live seat map, and the on-sale flow in
 // two steps: seats are held (picked on the map, or the best available block),
-// then confirmed or released at the checkout before the hold runs out.
+// then confirmed or released at the checkout before the hold runs out. A gated
+// event lets the buyer pick only once admitted from its queue; a sold-out one
+// offers its waitlist, whose offers come to the same checkout.
 import { createHold, getEvent, getSeats, listHolds, newIdempotencyKey } from '../api.js';
 import { h } from '../dom.js';
+import { seatChoice } from '../forms.js';
 import { count, dateTime, money, number, priceRange, sentenceList } from '../format.js';
 import { navigate, notice, signInPath } from '../router.js';
 import { BOOKED_COLOUR, SELECTED_COLOUR, SeatMap, seatLabel, seatsText } from '../seatmap.js';
 import { session } from '../session.js';
 import { flash, setTitle, showError, showMessage } from '../ui.js';
 import { checkoutCard } from './checkout.js';
+import { queueGate } from './queue.js';
+import { waitlistPanel } from './waitlist.js';
 
 const MAX_SEATS = 10; // per hold, and held by one visitor for one event
 const POLL_MS = 5000;
@@ -19,6 +24,7 @@ const EXPIRY_POLL_MS = 300;
 const PENDING_KEY = 'evently.pendingHold';
 const PICK_HINT = 'Click seats to select them, or focus the map and use the arrow keys and Enter.';
 const CHECKOUT_HINT = 'Your seats are held. Confirm or release them to choose other seats.';
+const QUEUE_HINT = 'Seats can be chosen once you are let in from the queue.';
 const STATUS_WORDS = { available: 'available', selected: 'selected', yours: 'held for you', held: 'held by someone else', booked: 'booked' };
 
 function keepPendingHold(eventId, what) {
@@ -32,8 +38,12 @@ function takePendingHold(eventId) {
 }
 
 function legend(map) {
-  const item = (swatchClass, colour, text) =>
-    h('span', {}, h('i', { class: `swatch ${swatchClass}`, style: colour && `background:${colour}` }), text);
+  // The colour is set through the CSSOM: a style attribute would be inline style, which the CSP refuses.
+  const item = (swatchClass, colour, text) => {
+    const swatch = h('i', { class: `swatch ${swatchClass}` });
+    if (colour) swatch.style.background = colour;
+    return h('span', {}, swatch, text);
+  };
   return h(
     'div',
     { class: 'legend', 'aria-label': 'Legend' },
@@ -47,37 +57,16 @@ function legend(map) {
 
 /** Quantity (1..10) and section (any, or one of the event's) for a best-available hold. */
 function bestAvailableForm(event) {
-  const quantity = h(
-    'select',
-    { class: 'input', name: 'quantity', 'data-testid': 'best-quantity' },
-    Array.from({ length: MAX_SEATS }, (_, i) => h('option', { value: String(i + 1), selected: i === 1 }, count(i + 1, 'seat'))),
-  );
-  const section = h(
-    'select',
-    { class: 'input', name: 'section', 'data-testid': 'best-section' },
-    h('option', { value: '' }, 'Any section'),
-    event.sections.map((s) => h('option', { value: s.name }, `${s.name} · ${money(s.price_cents)}`)),
-  );
+  const choice = seatChoice(event, 'best', MAX_SEATS);
   const submit = h('button', { class: 'btn', type: 'submit', 'data-testid': 'best-available' }, 'Find best seats');
   const form = h(
     'form',
     { class: 'best-available', 'aria-label': 'Best available seats' },
     h('span', { class: 'best-available-title' }, 'Best available'),
-    h('label', { class: 'inline-field' }, h('span', {}, 'Seats'), quantity),
-    h('label', { class: 'inline-field' }, h('span', {}, 'Section'), section),
+    choice.fields,
     submit,
   );
-  return {
-    form,
-    submit,
-    value: () => ({ quantity: Number(quantity.value), section: section.value || null }),
-    /** Restores a choice; a section no longer offered falls back to any. */
-    set(choice) {
-      quantity.value = String(choice.quantity);
-      section.value = choice.section ?? '';
-      if (section.selectedIndex < 0) section.value = '';
-    },
-  };
+  return { form, submit, value: choice.value, set: choice.set };
 }
 
 export default async function eventView(root, { params, signal }) {
@@ -96,6 +85,7 @@ export default async function eventView(root, { params, signal }) {
   let closed = new Date(event.starts_at) <= new Date();
   let gone = false; // the event was deleted while on this page
   let holding = false; // a hold request is on its way
+  let modeHint = null; // the hint of the mode shown; hovering seats replaces the text until the mode changes
   const cards = new Map(); // hold id → its checkout card; while any is shown, the map cannot be picked from
 
   const availability = h('span', { 'data-testid': 'availability' });
@@ -112,6 +102,10 @@ export default async function eventView(root, { params, signal }) {
   const selectionBar = h('div', { class: 'selection-bar' }, chosen, total, holdButton);
   const checkout = h('div', { class: 'checkout-area', 'data-testid': 'checkout-area', hidden: true });
   const best = bestAvailableForm(event);
+  const gate = event.admission ? queueGate(event, { signal, onChange: showMode }) : null;
+  const waitlist = waitlistPanel(event, { signal, onOffer: (entry) => showHold(entry.hold, entry) });
+  // Nothing to pick with before admission from the queue.
+  const queued = () => !closed && Boolean(gate) && !gate.token();
   const map = new SeatMap(canvas, {
     maxSelection: MAX_SEATS,
     onChange: showSelection,
@@ -140,6 +134,8 @@ export default async function eventView(root, { params, signal }) {
       ),
       event.description && h('p', { class: 'description' }, event.description),
       closed && h('p', { class: 'message', 'data-kind': 'error' }, 'This event has started; its seats can no longer be booked.'),
+      !closed && gate?.element,
+      waitlist.element,
       best.form,
       scroller,
       inspector,
@@ -149,6 +145,7 @@ export default async function eventView(root, { params, signal }) {
   );
   map.setData(seatData.sections, seatData.seats);
   scroller.before(legend(map));
+  if (closed) waitlist.setClosed();
   showMode();
 
   const hook = Object.freeze({
@@ -159,9 +156,12 @@ export default async function eventView(root, { params, signal }) {
   });
   (window.evently ??= {}).seatMap = hook;
 
+  /** The counts, and when none is left the waitlist in place of best available. */
   function showAvailability() {
     const { available, held } = map.counts;
     availability.textContent = `${number(available)} of ${count(map.seats.length, 'seat')} available${held ? ` · ${number(held)} held` : ''}`;
+    waitlist.setSoldOut(available === 0);
+    best.form.hidden = available === 0 || queued();
   }
 
   function showSelection() {
@@ -173,13 +173,16 @@ export default async function eventView(root, { params, signal }) {
     best.submit.disabled = closed || holding || cards.size > 0;
   }
 
-  /** Picking or checking out: the selection bar, or the checkout cards. */
+  /** Waiting in the queue, picking, or checking out: nothing to pick with, the selection bar, or the checkout cards. */
   function showMode() {
     const checkingOut = cards.size > 0;
-    if (checkingOut !== map.locked || !inspector.textContent) inspector.textContent = checkingOut ? CHECKOUT_HINT : PICK_HINT;
-    selectionBar.hidden = checkingOut;
+    const waiting = queued();
+    const hint = checkingOut ? CHECKOUT_HINT : waiting ? QUEUE_HINT : PICK_HINT;
+    if (hint !== modeHint || !inspector.textContent) inspector.textContent = modeHint = hint;
+    selectionBar.hidden = checkingOut || waiting;
     checkout.hidden = !checkingOut;
-    map.locked = checkingOut;
+    if (waiting) map.clearSelection();
+    map.locked = checkingOut || waiting;
     map.setMine([...cards.values()].filter((card) => card.active()).flatMap((card) => card.hold.seats.map((seat) => seat.id)));
     showAvailability();
     showSelection();
@@ -205,6 +208,8 @@ export default async function eventView(root, { params, signal }) {
         etag = fresh.etag;
         reportLost(map.update(fresh.seats));
         showAvailability();
+        // Seats moved: perhaps freed and offered to this visitor's entry.
+        if (waitlist.entry()?.status === 'waiting') waitlist.refresh();
       }
     } catch (err) {
       if (err.code === 'event_not_found') {
@@ -240,11 +245,14 @@ export default async function eventView(root, { params, signal }) {
     showMode();
   }
 
-  function showHold(hold) {
+  /** A checkout card for an active hold; `offer`: the waitlist entry whose offer it is. */
+  function showHold(hold, offer = null) {
     if (cards.has(hold.id)) return;
     const card = checkoutCard(hold, {
+      offer,
       onConfirmed: (booking) => {
         endCard(hold);
+        if (offer) waitlist.refresh();
         map.markBooked(booking.seats.map((seat) => seat.id));
         showAvailability();
         showMessage(
@@ -255,12 +263,16 @@ export default async function eventView(root, { params, signal }) {
       },
       onReleased: () => {
         endCard(hold);
-        showMessage(`Released ${seatsText(hold.seats)}.`);
+        if (offer) {
+          showMessage(`You declined ${seatsText(hold.seats)} and left the waitlist; the seats go to the next in line.`);
+          waitlist.refresh();
+        } else showMessage(`Released ${seatsText(hold.seats)}.`);
         refresh();
       },
       onExpired: () => {
         showMode(); // its seats are no longer drawn as yours
         refreshSoon(EXPIRY_POLL_MS);
+        if (offer) waitlist.refresh();
       },
       onDismissed: () => endCard(hold),
       onGone: (text) => {
@@ -291,7 +303,7 @@ export default async function eventView(root, { params, signal }) {
     holding = true;
     showSelection();
     try {
-      const held = await createHold(eventId, what, key);
+      const held = await createHold(eventId, what, key, gate?.token());
       unanswered = null;
       map.clearSelection();
       showHold(held);
@@ -349,8 +361,13 @@ export default async function eventView(root, { params, signal }) {
       case 'invalid_section':
         showMessage(`${err.message} Please pick another section.`, 'error');
         return;
+      case 'admission_required':
+        gate?.refused();
+        showMessage('Your admission to this on-sale has ended. Join the queue again for a new place.', 'error');
+        return;
       case 'event_started':
         closed = true;
+        waitlist.setClosed();
         showMessage('This event has already started, so its seats can no longer be booked.', 'error');
         return;
       case 'event_not_found':
@@ -383,7 +400,10 @@ export default async function eventView(root, { params, signal }) {
   best.form.addEventListener('submit', holdBestAvailable);
   showSelection();
 
+  // The waitlist entry first, so that its offer (also an active hold) gets the offer's card.
+  await waitlist.refresh();
   await loadHolds();
+  if (!closed) gate?.start();
   // Back from signing in: the seats picked are selected again, or the best-available choice is restored.
   const pending = takePendingHold(eventId);
   if (pending && !cards.size) {

@@ -18,8 +18,9 @@ function eventCard(event) {
       'div',
       { class: 'meta' },
       h('strong', {}, priceRange(event.min_price_cents, event.max_price_cents)),
-      h('span', { class: 'muted' }, event.available_seats > 0 ? `${count(event.available_seats, 'seat')} left` : 'Sold out'),
+      h('span', { class: 'muted', 'data-testid': 'event-availability' }, event.available_seats > 0 ? `${count(event.available_seats, 'seat')} left` : 'Sold out · waitlist'),
     ),
+    event.admission && h('div', { class: 'muted small', 'data-testid': 'event-queue' }, `On sale through a queue from ${dateTime(event.admission.opens_at)}`),
   );
 }
 
