@@ -172,6 +172,25 @@ expect_json .status '"waiting"'
 psql_q "SELECT pg_sleep(greatest(0, extract(epoch FROM '$EXP'::timestamptz - clock_timestamp())))" >/dev/null
 check "offered after the expiry, with no request" "$(wait_offer "$WM" "$WAITER" && echo yes)" yes
 
+# An entry passed over for its user's 10-seat limit is served once that user
+# holds fewer seats, before any outsider's write.
+mk_event '[{"name":"Row","rows":1,"seats_per_row":12,"price_cents":100}]'; EL=$EVENT_ID; L=("${SEATS[@]}")
+new_user; LX=$TOKEN
+req POST /holds "{\"event_id\":$EL,\"seat_ids\":[$(seat_list "${L[@]:0:10}")]}"; LH=$(json .id)
+new_user; LY=$TOKEN
+req POST /bookings "{\"event_id\":$EL,\"seat_ids\":[${L[10]}]}"; LB=$(json .id)
+req POST /bookings "{\"event_id\":$EL,\"seat_ids\":[${L[11]}]}"
+new_user; LO=$TOKEN
+TOKEN=$LX; req POST "/events/$EL/waitlist" '{"quantity":1}'; WL=$(json .id)
+expect_json .status '"waiting"' "sold out: the holder of 10 seats waits for one more"
+TOKEN=$LY; req DELETE "/bookings/$LB"
+check "at its limit: passed over, still waiting" "$(state "$WL" "$LX")" '["waiting",1]'
+TOKEN=$LX; req POST "/holds/$LH/confirm"
+expect_status 201 "the holder confirms: now it holds nothing"
+TOKEN=$LO; req POST /holds "{\"event_id\":$EL,\"seat_ids\":[${L[10]}]}"
+expect_problem 409 seat_unavailable "an outsider loses the seat to the entry now within its limit"
+check "offered the freed seat" "$(entry "$WL" "$LX"; json '[.status, [.hold.seats[].id]]')" "[\"offered\",[${L[10]}]]"
+
 # --- concurrency: 200 waiting, 100 seats freed at once, outsiders hammering -----------
 
 if [ ! -x "$DRIVER" ]; then
