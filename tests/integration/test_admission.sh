@@ -66,8 +66,15 @@ req POST "/events/$EG/queue"
 expect_problem 401 unauthorized
 req GET "/events/$EG/queue"
 expect_problem 401 unauthorized
+TOKEN=not-a-token-of-anyone
+req GET "/events/$EG/queue"
+expect_problem 401 unauthorized "an unknown token"
+req GET /events/abc/queue
+expect_problem 401 unauthorized "an unknown token before a bad path"
 TOKEN=$U1
 req POST /events/999999999/queue
+expect_problem 404 event_not_found
+req GET /events/999999999/queue
 expect_problem 404 event_not_found
 req GET /events/abc/queue
 expect_problem 404 event_not_found
