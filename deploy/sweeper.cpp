@@ -5,13 +5,12 @@
 // past their window (sql/010 sweep_expired), then tidies expired holds
 // (sql/006 sweep_holds). Run by deploy/evently as a supervised process; safe
 // to run twice, and correctness never depends on it having run.
-#include <sodium.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 
+#include "evently/background.hpp"
 #include "evently/config.hpp"
 #include "evently/db.hpp"
 
@@ -21,9 +20,6 @@ namespace {
 
 constexpr int kBatch = 1000;
 
-volatile sig_atomic_t g_stop = 0;
-void on_terminate(int) { g_stop = 1; }
-
 long env_seconds(const char* name, long fallback) {
   const char* v = std::getenv(name);
   const long n = v != nullptr ? std::strtol(v, nullptr, 10) : 0;
@@ -32,7 +28,7 @@ long env_seconds(const char* name, long fallback) {
 
 // Sweeps until a round leaves less than a full batch of any kind.
 void sweep(Db& db, long key_hours) {
-  for (int round = 0; round < 100 && g_stop == 0; ++round) {
+  for (int round = 0; round < 100 && !stop_requested(); ++round) {
     const auto r = db.exec("sweep_expired", kBatch, key_hours);
     const auto holds = db.exec("sweep_holds", kBatch);
     const int sessions = r[0][0].as<int>(), keys = r[0][1].as<int>(), failures = r[0][2].as<int>();
@@ -47,19 +43,14 @@ void sweep(Db& db, long key_hours) {
 }  // namespace
 
 int main() {
-  if (sodium_init() < 0) return 1;
-  struct sigaction sa {};
-  sa.sa_handler = on_terminate;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGINT, &sa, nullptr);
+  if (!start_background_process()) return 1;
   const long interval = env_seconds("EVENTLY_SWEEP_INTERVAL", 60);
   const long key_hours = env_seconds("EVENTLY_IDEMPOTENCY_KEY_HOURS", 24);
   Db db(config().database_url,
         {{"sweep_expired", "SELECT * FROM sweep_expired($1, $2)"},
          {"sweep_holds", "SELECT sweep_holds($1)"}},
         "SET statement_timeout = '30s'; SET lock_timeout = '2s'");
-  while (g_stop == 0) {
+  while (!stop_requested()) {
     try {
       sweep(db, key_hours);
     } catch (const std::exception& e) {
@@ -67,7 +58,7 @@ int main() {
       std::fprintf(stderr, "sweeper[%d] error: %s\n", static_cast<int>(getpid()), e.what());
       db.reset();
     }
-    for (long s = 0; s < interval && g_stop == 0; ++s) ::sleep(1);
+    for (long s = 0; s < interval && !stop_requested(); ++s) ::sleep(1);
   }
   return 0;
 }
