@@ -233,6 +233,30 @@ check "database errors of the timeouts are counted" \
 inf=$(figure "$TMP/metrics-2" 'evently_request_duration_seconds_bucket{function="health",le="+Inf"}')
 check "the +Inf bucket is the count" "$inf" "$(figure "$TMP/metrics-2" 'evently_request_duration_seconds_count{function="health"}')"
 
+# A worker that dies is replaced: the metrics and `deploy/evently status`
+# count the restart.
+status_row() { # FUNCTION: its line of `deploy/evently status`
+  EVENTLY_STATE_DIR=$STATE EVENTLY_PORT=$PORT EVENTLY_PG_PORT=$PG_PORT "$ROOT/deploy/evently" status |
+    awk -v f="$1" '$1 == f'
+}
+restarts_before=$(status_row me | awk '{print $3}')
+check "status shows me's live workers" "$(status_row me | awk '{print $2}')" 2
+starts_before=$(figure "$TMP/metrics-2" 'evently_worker_starts_total{function="me"}')
+kill -KILL "$(pgrep -P "$(cat "$STATE/run/me.pid")" | head -n1)"
+for _ in $(seq 50); do
+  [ "$(pgrep -c -P "$(cat "$STATE/run/me.pid")")" = 2 ] && break
+  sleep 0.1
+done
+TOKEN=$USER_TOKEN
+for _ in 1 2 3 4; do req GET /me; done  # the new worker claims its slot when it starts
+TOKEN=""
+req GET /metrics
+cp "$TMP/body" "$TMP/metrics-3"
+check "a replaced worker counts as a start" \
+  "$(( $(figure "$TMP/metrics-3" 'evently_worker_starts_total{function="me"}') - starts_before ))" 1
+check "status counts the restart" "$(( $(status_row me | awk '{print $3}') - restarts_before ))" 1
+check "status shows the pool whole again" "$(status_row me | awk '{print $2}')" 2
+
 # Only EVENTLY_METRICS_ALLOW (127.0.0.1 here) may read them: another local
 # address of this host is refused like an unknown path.
 OTHER=$(hostname -I 2>/dev/null | awk '{print $1}')
