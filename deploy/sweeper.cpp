@@ -2,9 +2,10 @@
 // EVENTLY_SWEEP_INTERVAL seconds (60) it deletes, in batches of at most 1000
 // rows, expired sessions, idempotency keys older than
 // EVENTLY_IDEMPOTENCY_KEY_HOURS (24, never less) and login-throttle rows
-// past their window (sql/010 sweep_expired), then tidies expired holds
-// (sql/006 sweep_holds). Run by deploy/evently as a supervised process; safe
-// to run twice, and correctness never depends on it having run.
+// past their window (sql/010 sweep_expired). Run by deploy/evently as a
+// supervised process; safe to run twice, and correctness never depends on it
+// having run. Expired holds are not its business: they read as expired at
+// their instant, and the offer maker frees their seats where people wait.
 #include <unistd.h>
 
 #include <cstdio>
@@ -30,13 +31,11 @@ long env_seconds(const char* name, long fallback) {
 void sweep(Db& db, long key_hours) {
   for (int round = 0; round < 100 && !stop_requested(); ++round) {
     const auto r = db.exec("sweep_expired", kBatch, key_hours);
-    const auto holds = db.exec("sweep_holds", kBatch);
     const int sessions = r[0][0].as<int>(), keys = r[0][1].as<int>(), failures = r[0][2].as<int>();
-    const int held = holds[0][0].as<int>();
-    if (sessions + keys + failures + held > 0)
-      std::fprintf(stderr, "sweeper[%d] removed %d sessions, %d idempotency keys, %d login failures; %d holds expired\n",
-                   static_cast<int>(getpid()), sessions, keys, failures, held);
-    if (sessions < kBatch && keys < kBatch && failures < kBatch && held < kBatch) return;
+    if (sessions + keys + failures > 0)
+      std::fprintf(stderr, "sweeper[%d] removed %d sessions, %d idempotency keys, %d login failures\n",
+                   static_cast<int>(getpid()), sessions, keys, failures);
+    if (sessions < kBatch && keys < kBatch && failures < kBatch) return;
   }
 }
 
@@ -47,8 +46,7 @@ int main() {
   const long interval = env_seconds("EVENTLY_SWEEP_INTERVAL", 60);
   const long key_hours = env_seconds("EVENTLY_IDEMPOTENCY_KEY_HOURS", 24);
   Db db(config().database_url,
-        {{"sweep_expired", "SELECT * FROM sweep_expired($1, $2)"},
-         {"sweep_holds", "SELECT sweep_holds($1)"}},
+        {{"sweep_expired", "SELECT * FROM sweep_expired($1, $2)"}},
         "SET statement_timeout = '30s'; SET lock_timeout = '2s'");
   while (!stop_requested()) {
     try {
