@@ -45,10 +45,27 @@ check "never with the README's old default" "$(t_login evently-admin)" 401
 check "every migration is recorded with its sha256" \
   "$(t_psql "SELECT count(*) FROM schema_migrations WHERE sha256 ~ '^[0-9a-f]{64}$'")" "$(ls "$T/sql"/[0-9]*.sql | wc -l)"
 
-evently up 2>"$T/up-2.log" >/dev/null
+# Without EVENTLY_AUTH_RATE_LIMIT, one address may log in as often as it likes
+# (only the per-email throttle counts failures).
+codes=""
+for _ in 1 2 3 4 5 6; do codes+="$(t_login "$PASSWORD") "; done
+check "no per-client login limit by default" "$codes" "200 200 200 200 200 200 "
+
+# The second up, with per-client limits of the account endpoints on.
+EVENTLY_AUTH_RATE_LIMIT=1 EVENTLY_AUTH_BURST=2 evently up 2>"$T/up-2.log" >/dev/null
 check "a second up" "$?" 0
 check "the password is printed once only" "$(grep -c 'password' "$T/up-2.log")" 0
 check "and stays the same" "$(t_login "$PASSWORD")" 200
+codes=""
+for _ in 1 2 3 4 5 6; do codes+="$(t_login "$PASSWORD") "; done
+# 1 a minute with a burst of 2: of 7 logins in a row, only the first few get through.
+refused=$(grep -o 429 <<<"$codes" | wc -l)
+check "EVENTLY_AUTH_RATE_LIMIT limits one address ($codes)" "$([ "$refused" -ge 3 ] && echo yes)" yes
+body=$(curl -s -H 'Content-Type: application/json' --data-binary '{"email":"a@b.cd","password":"x"}' \
+  "http://127.0.0.1:$P/auth/login")
+check "as rate_limited" "$(jq -r .code <<<"$body")" rate_limited
+status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P/health")
+check "other routes are not limited" "$status" 200
 
 # --- an edited migration stops migrate and up ------------------------------------------
 
