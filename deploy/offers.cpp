@@ -4,34 +4,21 @@
 // even when no request comes. Run by deploy/evently as a supervised process;
 // safe to run twice, and correctness never depends on it: every write that
 // can take seats serves the waitlist first.
-#include <sodium.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <cstdio>
 
+#include "evently/background.hpp"
 #include "evently/config.hpp"
 #include "evently/db.hpp"
 
 using namespace evently;
 
-namespace {
-
-volatile sig_atomic_t g_stop = 0;
-void on_terminate(int) { g_stop = 1; }
-
-}  // namespace
-
 int main() {
-  if (sodium_init() < 0) return 1;
-  struct sigaction sa {};
-  sa.sa_handler = on_terminate;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGINT, &sa, nullptr);
+  if (!start_background_process()) return 1;
   Db db(config().database_url, {{"serve_all", "SELECT waitlist_serve_all()"}},
         "SET statement_timeout = '10s'; SET lock_timeout = '2s'");
-  while (g_stop == 0) {
+  while (!stop_requested()) {
     try {
       db.exec("serve_all");
     } catch (const std::exception& e) {

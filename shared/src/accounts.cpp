@@ -14,14 +14,16 @@ std::string lowercase(std::string text) {
 
 namespace {
 
-// local@domain.tld: no white space or control characters, one @, a dot in
+// local@domain.tld: printable ASCII only (no white space or control
+// characters; internationalized addresses are refused rather than stored
+// under a lower-casing the database would not agree with), one @, a dot in
 // the domain, neither part empty, labels not empty.
 bool looks_like_email(const std::string& s) {
   const size_t at = s.find('@');
   if (at == std::string::npos || at == 0 || s.find('@', at + 1) != std::string::npos) return false;
   if (at > 64) return false;
   for (const unsigned char c : s)
-    if (c <= ' ' || c == 0x7f) return false;
+    if (c <= ' ' || c >= 0x7f) return false;
   const std::string domain = s.substr(at + 1);
   if (domain.empty() || domain.front() == '.' || domain.back() == '.' ||
       domain.find('.') == std::string::npos || domain.find("..") != std::string::npos)

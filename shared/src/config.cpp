@@ -1,5 +1,8 @@
 #include "evently/config.hpp"
 
+#include <sodium.h>
+
+#include <algorithm>
 #include <cstdlib>
 
 namespace evently {
@@ -10,12 +13,29 @@ std::string env(const char* name, const char* fallback) {
   return v != nullptr && *v != '\0' ? v : fallback;
 }
 
+long positive(const std::string& text, long fallback) {
+  const long v = std::strtol(text.c_str(), nullptr, 10);
+  return v > 0 ? std::min(v, 2147483647L) : fallback;
+}
+
 Config load() {
   Config c;
   c.database_url = env("DATABASE_URL", "");
   c.token_ttl_seconds = std::strtol(env("EVENTLY_TOKEN_TTL_SECONDS", "86400").c_str(), nullptr, 10);
   if (c.token_ttl_seconds <= 0) c.token_ttl_seconds = 86400;
-  c.secret = env("EVENTLY_SECRET", "evently-local-cursor-secret");
+  c.secret = env("EVENTLY_SECRET", "");
+  if (c.secret.empty()) {
+    // No published default: without a configured secret, a key of this
+    // process alone (deploy/evently always configures one).
+    unsigned char key[32];
+    if (sodium_init() < 0) std::abort();
+    randombytes_buf(key, sizeof key);
+    c.secret.assign(reinterpret_cast<const char*>(key), sizeof key);
+  }
+  c.statement_timeout_ms = positive(env("EVENTLY_STATEMENT_TIMEOUT_MS", ""), 60000);
+  c.lock_timeout_ms = positive(env("EVENTLY_LOCK_TIMEOUT_MS", ""), 20000);
+  c.metrics_dir = env("EVENTLY_METRICS_DIR", "");
+  c.nginx_status_socket = env("EVENTLY_NGINX_STATUS_SOCKET", "");
   return c;
 }
 

@@ -30,6 +30,7 @@ pqxx::connection& Db::connection() {
     for (const auto& s : statements_) c->prepare(s.name, s.sql);
     if (!session_sql_.empty()) pqxx::nontransaction(*c).exec(session_sql_);
     conn_ = std::move(c);
+    ++connects_;
   }
   return *conn_;
 }
@@ -46,6 +47,10 @@ bool Db::is_connection_loss(const pqxx::sql_error& e) {
   // Class 08: connection exception; 57P01..57P03: the server is shutting down or starting.
   const std::string& state = e.sqlstate();
   return state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" || state == "57P03";
+}
+
+bool Db::is_timeout(const pqxx::sql_error& e) {
+  return e.sqlstate() == "57014" || e.sqlstate() == "55P03";
 }
 
 bool Db::is_transient(const pqxx::sql_error& e) {

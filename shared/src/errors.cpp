@@ -64,6 +64,12 @@ ApiError unauthorized(const std::string& detail) {
   return err;
 }
 
+ApiError rate_limited(long retry_after_seconds, const std::string& detail) {
+  ApiError err(429, "rate_limited", detail);
+  err.headers.emplace_back("Retry-After", std::to_string(retry_after_seconds));
+  return err;
+}
+
 ApiError service_unavailable() {
   ApiError err(503, "service_unavailable", "The database is unavailable; try again shortly");
   err.headers.emplace_back("Retry-After", "1");

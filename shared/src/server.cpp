@@ -13,6 +13,7 @@
 
 #include "evently/auth.hpp"
 #include "evently/config.hpp"
+#include "evently/metrics.hpp"
 
 namespace evently {
 namespace {
@@ -63,6 +64,7 @@ void read_request(FCGX_Request& raw, bool json_body, Request& req) {
   req.accept_encoding = param(raw, "HTTP_ACCEPT_ENCODING");
   if (const char* key = FCGX_GetParam("HTTP_IDEMPOTENCY_KEY", raw.envp)) req.idempotency_key = key;
   req.admission_token = param(raw, "HTTP_ADMISSION_TOKEN");
+  req.request_id = param(raw, "HTTP_X_REQUEST_ID").substr(0, 64);
   req.query = parse_query(param(raw, "QUERY_STRING"));
   if (!json_body) return;
 
@@ -94,8 +96,9 @@ void write_response(FCGX_Request& raw, const Response& res) {
   if (!res.body.empty()) FCGX_PutStr(res.body.data(), static_cast<int>(res.body.size()), raw.out);
 }
 
-// One line per request: time, function, method, path, status, duration. No
-// query strings, headers or bodies: they may carry secrets.
+// One line per request: time, function, method, path, status, duration and
+// nginx's request id. No query strings, headers or bodies: they may carry
+// secrets.
 void log_request(const Request& req, int status, std::chrono::steady_clock::duration took) {
   timespec now{};
   clock_gettime(CLOCK_REALTIME, &now);
@@ -105,9 +108,11 @@ void log_request(const Request& req, int status, std::chrono::steady_clock::dura
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
   char line[512];
   const int n = std::snprintf(
-      line, sizeof line, "%s.%03ldZ %s[%d] %s %.200s %d %.3fms\n", stamp, now.tv_nsec / 1000000,
-      config().function_name.c_str(), static_cast<int>(getpid()), req.method.c_str(),
-      req.path.c_str(), status, std::chrono::duration<double, std::milli>(took).count());
+      line, sizeof line, "%s.%03ldZ %s[%d] %s %.200s %d %.3fms %.64s\n", stamp,
+      now.tv_nsec / 1000000, config().function_name.c_str(), static_cast<int>(getpid()),
+      req.method.c_str(), req.path.c_str(), status,
+      std::chrono::duration<double, std::milli>(took).count(),
+      req.request_id.empty() ? "-" : req.request_id.c_str());
   if (n > 0) {
     [[maybe_unused]] const auto written =
         ::write(STDERR_FILENO, line, std::min(static_cast<size_t>(n), sizeof line - 1));
@@ -131,8 +136,15 @@ int serve(const Function& fn, const Handler& handler) {
 
   std::vector<Statement> statements = fn.statements;
   statements.push_back(kAuthStatement);
+  // Every connection bounds its statements and lock waits (a slow admin
+  // write must not pin the booking workers); numbers only, never text.
+  const std::string session = "SET statement_timeout = " + std::to_string(config().statement_timeout_ms) +
+                              "; SET lock_timeout = " + std::to_string(config().lock_timeout_ms) +
+                              "; " + fn.session_sql;
   // Connects on the first request, after the supervisor has forked us.
-  Db db(config().database_url, std::move(statements), fn.session_sql);
+  Db db(config().database_url, std::move(statements), session);
+  WorkerMetrics metrics(config().metrics_dir, fn.name);
+  uint64_t connects = 0;
 
   while (g_stop == 0 && FCGX_Accept_r(&raw) >= 0) {
     g_busy = 1;
@@ -147,13 +159,26 @@ int serve(const Function& fn, const Handler& handler) {
     } catch (const pqxx::broken_connection&) {
       db.reset();
       res = problem(service_unavailable());
+    } catch (const pqxx::sql_error& e) {
+      if (Db::is_timeout(e)) {
+        res = problem(service_unavailable());
+      } else {
+        log_error(e.what());
+        res = problem(ApiError(500, "internal_error", "Something went wrong on our side"));
+      }
     } catch (const std::exception& e) {
       log_error(e.what());
       res = problem(ApiError(500, "internal_error", "Something went wrong on our side"));
     }
     write_response(raw, res);
     FCGX_Finish_r(&raw);
-    log_request(req, res.status, std::chrono::steady_clock::now() - start);
+    const auto took = std::chrono::steady_clock::now() - start;
+    log_request(req, res.status, took);
+    metrics.request(res.status, std::chrono::duration<double>(took).count());
+    // Only the database answers 503 here; a 500 may be it too, but is logged.
+    if (res.status == 503) metrics.db_error();
+    for (; connects < db.connects(); ++connects)
+      if (connects > 0) metrics.db_reconnect();
     g_busy = 0;
   }
   return 0;

@@ -8,6 +8,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export EVENTLY_STATE_DIR=$EVENTLY_TEST_STATE EVENTLY_SKIP_BUILD=1 EVENTLY_SKIP_INSTALL=1
 export EVENTLY_ADMIN_EMAIL=admin@evently.test EVENTLY_ADMIN_PASSWORD=admin-password-1
 unset DATABASE_URL
+# test_operators: the sweeper every second; event_get gives up on a statement
+# after 3 s and waitlist_get on a lock wait after 1 s (nothing else in the
+# suite locks what they read).
+export EVENTLY_SWEEP_INTERVAL=1 EVENTLY_STATEMENT_TIMEOUT_EVENT_GET=3000 EVENTLY_LOCK_TIMEOUT_WAITLIST_GET=1000
 
 # A port nobody listens on, from a random start so that stacks started at the
 # same time rarely pick the same one (a clash is retried below).

@@ -58,7 +58,8 @@ TEST(NormalizeEmail, RejectsWhatIsNotAnAddress) {
         std::string("ann@exa mple.com"), std::string("ann\t@example.com"),
         std::string("ann@example.com\x7f"), std::string("ann@.example.com"),
         std::string("ann@example.com."), std::string("ann@example..com"),
-        std::string(65, 'a') + "@example.com"}) {
+        std::string(65, 'a') + "@example.com", std::string("\xc3\x89lise@example.com"),
+        std::string("ann@b\xc3\xbc" "cher.de")}) {
     SCOPED_TRACE(email);
     const Json body = email_body(email);
     Validator v;

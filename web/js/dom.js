@@ -14,6 +14,8 @@ export function h(tag, attrs = {}, ...children) {
     if (value == null || value === false) continue;
     if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
     else if (PROPERTIES.has(key)) el[key] = value;
+    // Through the CSSOM: the Content-Security-Policy refuses style attributes.
+    else if (key === 'style') el.style.cssText = value;
     else el.setAttribute(key, value === true ? '' : value);
   }
   el.append(...nodes(children));

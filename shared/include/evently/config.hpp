@@ -8,8 +8,12 @@ namespace evently {
 struct Config {
   std::string database_url;     ///< DATABASE_URL (libpq conninfo or URI)
   long token_ttl_seconds;       ///< EVENTLY_TOKEN_TTL_SECONDS, default 86400
-  std::string secret;           ///< EVENTLY_SECRET: signs cursors
+  std::string secret;           ///< EVENTLY_SECRET: signs cursors and tokens (random when unset)
   std::string function_name;    ///< this process's function, for the log
+  long statement_timeout_ms;    ///< EVENTLY_STATEMENT_TIMEOUT_MS, default 60000
+  long lock_timeout_ms;         ///< EVENTLY_LOCK_TIMEOUT_MS, default 20000
+  std::string metrics_dir;      ///< EVENTLY_METRICS_DIR: per-worker counters (none when empty)
+  std::string nginx_status_socket;  ///< EVENTLY_NGINX_STATUS_SOCKET: nginx's stub_status
 };
 
 /// The process-wide configuration.

@@ -5,6 +5,7 @@
 
 #include <pqxx/pqxx>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +43,13 @@ class Db {
   /// Drops the connection; the next statement opens a new one.
   void reset();
 
+  /// Connections opened so far (the first, then every reconnect).
+  [[nodiscard]] uint64_t connects() const { return connects_; }
+
+  /// A statement cancelled by statement_timeout or a lock wait ended by
+  /// lock_timeout: the contract's 503, like an unreachable database.
+  static bool is_timeout(const pqxx::sql_error& e);
+
  private:
   template <typename F>
   pqxx::result run(const char* name, F&& body) {
@@ -76,6 +84,7 @@ class Db {
   std::vector<Statement> statements_;
   std::string session_sql_;
   std::unique_ptr<pqxx::connection> conn_;
+  uint64_t connects_ = 0;
 };
 
 /// A nullable text parameter: NULL when absent.

@@ -43,6 +43,9 @@ ApiError validation_failed(std::vector<FieldError> errors);
 /// 401 unauthorized with WWW-Authenticate: Bearer.
 ApiError unauthorized(const std::string& detail);
 
+/// 429 rate_limited with Retry-After (seconds).
+ApiError rate_limited(long retry_after_seconds, const std::string& detail);
+
 /// 503 service_unavailable: the database cannot be reached.
 ApiError service_unavailable();
 

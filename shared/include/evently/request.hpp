@@ -19,6 +19,7 @@ struct Request {
   std::string accept_encoding;
   std::optional<std::string> idempotency_key;
   std::string admission_token;  ///< Admission-Token, for gated on-sales
+  std::string request_id;       ///< nginx's $request_id, for the log
   std::string body;
   std::map<std::string, std::string> query;  ///< decoded; first value wins
 
