@@ -132,7 +132,10 @@ int serve(const Function& fn, const Handler& handler) {
   std::vector<Statement> statements = fn.statements;
   statements.push_back(kAuthStatement);
   // Connects on the first request, after the supervisor has forked us.
-  Db db(config().database_url, std::move(statements), fn.session_sql);
+  const std::string& url = fn.stale_reads_ok && !config().database_read_url.empty()
+                               ? config().database_read_url
+                               : config().database_url;
+  Db db(url, std::move(statements), fn.session_sql);
 
   while (g_stop == 0 && FCGX_Accept_r(&raw) >= 0) {
     g_busy = 1;
