@@ -72,7 +72,8 @@ upstream_of() {
     return
   fi
   for addr in $(host_addresses); do
-    if host_pools "$addr" | grep -q "^$fn "; then
+    # (Not through grep -q: under pipefail, its early exit fails the pipe.)
+    if [[ $'\n'$(host_pools "$addr") == *$'\n'"$fn "* ]]; then
       servers+="        server $addr:$(fn_port "$fn") max_fails=1 fail_timeout=$HOST_FAIL_TIMEOUT;"$'\n'
     fi
   done

@@ -167,7 +167,7 @@ cmd_up_role() {
       [ -n "${DATABASE_URL:-}" ] || die "the functions role needs DATABASE_URL (every database server)"
       local addr=${EVENTLY_HOST_ADDRESS:-}
       [ -n "$addr" ] || die "set EVENTLY_HOST_ADDRESS to this machine's address in $HOSTS_FILE"
-      host_pools "$addr" | grep -q . || die "$HOSTS_FILE runs nothing on $addr"
+      [ -n "$(host_pools "$addr")" ] || die "$HOSTS_FILE runs nothing on $addr"
       install_packages
       build
       migrate
