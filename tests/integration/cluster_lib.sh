@@ -63,12 +63,54 @@ load_round() {
   ROUND=$((ROUND + 1))
 }
 
-# load_run: runs the batch built last (in the background, if wanted). A
-# request that takes longer than 15 s counts as a hang (status 0).
-load_run() { "$DRIVER" -t 15 -o "$BATCH.out" "127.0.0.1:$PORT" "$BATCH" || fail "load_driver failed"; }
+# load_build NAME ROUNDS BOOKINGS READS: ROUNDS batches built ahead (ROUND_FILES),
+# so that load_drive runs them back to back with no gap.
+load_build() {
+  ROUND_FILES=()
+  local r
+  for r in $(seq "$2"); do
+    load_round "$1" "$3" "$4"
+    ROUND_FILES+=("$BATCH")
+  done
+}
 
-# load_collect ALL: the last batch's answers added to the JSON array in ALL.
-load_collect() {
-  join_batch "$BATCH"
-  jq -s 'add' "$1" "$BATCH.all" >"$1.new" && mv "$1.new" "$1"
+# load_drive: in the background, the rounds one after the other until
+# $TMP/stop appears; DRIVEN counts the rounds begun. A request that takes
+# longer than 15 s counts as a hang (status 0).
+load_drive() {
+  rm -f "$TMP/stop" "$TMP/driven"
+  (
+    for f in "${ROUND_FILES[@]}"; do
+      [ -f "$TMP/stop" ] && break
+      echo "$f" >>"$TMP/driven"
+      "$DRIVER" -t 15 -o "$f.out" "127.0.0.1:$PORT" "$f" || echo "load_driver failed on $f" >&2
+    done
+  ) &
+  DRIVE_PID=$!
+}
+
+# load_stop ALL: stops the rounds, and collects every answer into the JSON
+# array in ALL; fails when the rounds ran out before the stop.
+load_stop() {
+  touch "$TMP/stop"
+  wait "$DRIVE_PID"
+  local f n
+  n=$(wc -l <"$TMP/driven")
+  check "the load lasted until the end of the test window" \
+    "$([ "$n" -lt "${#ROUND_FILES[@]}" ] && echo yes)" yes
+  while read -r f; do
+    # Seat maps are large and only their status is checked: bodies over 4 kB go.
+    awk -F'\t' -v OFS='\t' 'length($4) > 4096 { $4 = "{\"large\":true}" } 1' "$f.out" >"$f.cut"
+    mv "$f.cut" "$f.out"
+    join_batch "$f"
+  done <"$TMP/driven"
+  jq -s 'add' $(sed 's/$/.all/' "$TMP/driven") >"$1"
+  note "$n rounds, $(jq length "$1") requests: $(status_counts "$1")"
+}
+
+# logged_after T JQ: nginx's log of which host answered what (msec, method,
+# uri, status, upstream addresses), lines after time T matching an awk test.
+logged_after() {
+  sleep 1.2  # the log is flushed every second
+  awk -v t="$1" '$1 > t' "$UPSTREAM_LOG"
 }
