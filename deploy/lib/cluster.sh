@@ -61,16 +61,38 @@ cluster_db_up() {
     psql "$(cluster_monitor_admin)" -qAtX -c 'SELECT 1' >/dev/null 2>&1 && break
     sleep 0.2
   done
-  local i dir
+  local i dir fresh
   for i in 1 2; do
     dir=$(cluster_node_dir "$i")
+    fresh=0
+    [ -f "$dir/pgdata/PG_VERSION" ] || fresh=1
     pgaf_create_node "$dir" "$dir/pgdata" "db$i" 127.0.0.1 "$(cluster_port "$i")" \
       "$(cluster_monitor_url)" trust 127.0.0.1
     pgaf_run "$dir" "$dir/pgdata"
-    # The standby clones the primary: the primary must be up first.
-    [ "$i" = 1 ] && pgaf_wait_states "$(cluster_monitor_admin)" 120 '(single|primary|wait_primary)'
+    # A new standby clones the primary: a new primary must be up first.
+    [ "$i$fresh" = 11 ] && pgaf_wait_states "$(cluster_monitor_admin)" 120 '(single|primary|wait_primary)'
   done
-  pgaf_wait_states "$(cluster_monitor_admin)" 180 '^db[12]:(primary db[12]:secondary|secondary db[12]:primary)$'
+  cluster_wait_ready 180
+}
+
+# cluster_wait_ready SECONDS: until the monitor has a primary and a standby
+# and the primary really streams to it (the monitor's states alone may be
+# the ones recorded before a restart). A node that cannot be rewound is
+# cloned afresh, and the clone waits for the primary's next checkpoint,
+# spread over minutes unless one is asked for at once: asked for every few
+# seconds meanwhile.
+cluster_wait_ready() {
+  local states="" streaming="" i want='^db[12]:(primary db[12]:secondary|secondary db[12]:primary)$'
+  for i in $(seq "$1"); do
+    states=$(pgaf_states "$(cluster_monitor_admin)")
+    streaming=$(psql "$(cluster_db_url read-write) connect_timeout=2" -qAtX -c \
+      "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 2>/dev/null) || true
+    [[ $states =~ $want ]] && [ "${streaming:-0}" -ge 1 ] && return 0
+    [ $((i % 5)) = 0 ] && psql "$(cluster_db_url read-write) connect_timeout=2" -qAtX -c CHECKPOINT \
+      >/dev/null 2>&1
+    sleep 1
+  done
+  die "no primary streaming to a standby after $1 s (nodes: ${states:-no answer})"
 }
 
 cluster_up() {
@@ -139,7 +161,7 @@ cluster_rejoin() {
       cluster_as_host "$n" start_host_pools "$(cluster_address "$n")"
     fi
   done
-  pgaf_wait_states "$(cluster_monitor_admin)" 180 '^db[12]:(primary db[12]:secondary|secondary db[12]:primary)$'
+  cluster_wait_ready 120
   log "rejoined: $(pgaf_states "$(cluster_monitor_admin)")"
 }
 

@@ -95,16 +95,18 @@ hosts_http_extra() {
         "~^(GET|HEAD) " 1;
         "~^POST /(bookings|holds) [^ ]" 1;
     }
-    log_format evently_upstream '\$msec \$request_method \$uri \$status "\$upstream_addr" "\$upstream_status"';
+    # Time at the end, method, path, status, the hosts tried, their statuses,
+    # and the request's duration (last: an address list has spaces).
+    log_format evently_upstream '\$msec \$request_method \$uri \$status "\$upstream_addr" "\$upstream_status" \$request_time';
     access_log $STATE/logs/nginx-upstream.log evently_upstream buffer=64k flush=1s;
 EOF
 }
 
-# hosts_route PATH LOCATION VAR BODY: the route's location(s). With hosts, an
+# hosts_route LOCATION BODY: the route's location(s). With hosts, an
 # idempotent request is rewritten to an internal twin of the location that
 # may pass it on to the next host; the original never does.
 hosts_route() {
-  local path=$1 loc=$2 var=$3 body=$4 twin
+  local loc=$1 body=$2 twin
   if [ -z "$HOSTS_FILE" ]; then
     printf '        location %s {\n%s        }\n' "$loc" "$body"
     return

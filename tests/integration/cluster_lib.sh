@@ -108,8 +108,9 @@ load_stop() {
   note "$n rounds, $(jq length "$1") requests: $(status_counts "$1")"
 }
 
-# logged_after T JQ: nginx's log of which host answered what (msec, method,
-# uri, status, upstream addresses), lines after time T matching an awk test.
+# logged_after T: the lines of nginx's log of which host answered what (end
+# time, method, uri, status, hosts tried, their statuses, duration) that
+# ended after time T.
 logged_after() {
   sleep 1.2  # the log is flushed every second
   awk -v t="$1" '$1 > t' "$UPSTREAM_LOG"

@@ -42,6 +42,11 @@ note "host 1 answered $before before the kill; from 1 s after, host 2 answered $
 check "host 1 had a share before" "$([ "$before" -gt 0 ] && echo yes)" yes
 check "host 2 answers from 1 s after the kill" "$([ "$after" -gt 100 ] && echo yes)" yes
 check "host 1 answers nothing from 1 s after the kill" "$late_h1" 0
+# Only the idempotent ones (rewritten to /_retry/...) may have gone to two hosts.
+check "non-idempotent requests sent to one host only" "$(logged_after "$START" |
+  awk '$3 !~ /^\/_retry\// && $5 ~ /,$/ {c++} END {print c + 0}')" 0
+check "idempotent requests passed on to host 2" "$([ "$(logged_after "$START" |
+  awk '$3 ~ /^\/_retry\// && $5 ~ /,$/ {c++} END {print c + 0}')" -gt 0 ] && echo yes)" yes
 
 # Host 1 comes back and takes its share again (nginx tries it again after
 # its fail_timeout, 2 s).
