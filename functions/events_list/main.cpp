@@ -35,7 +35,8 @@ int main() {
   return serve(
       {.name = "events_list",
        .statements = {kSearch},
-       .session_sql = "SET plan_cache_mode = force_custom_plan"},
+       .session_sql = "SET plan_cache_mode = force_custom_plan",
+       .stale_reads_ok = true},
       [](const Request& req, Db& db) {
         Validator v;
         const auto q = contains_pattern(req.param("q"));

@@ -21,6 +21,7 @@ long positive(const std::string& text, long fallback) {
 Config load() {
   Config c;
   c.database_url = env("DATABASE_URL", "");
+  c.database_read_url = env("DATABASE_READ_URL", "");
   c.token_ttl_seconds = std::strtol(env("EVENTLY_TOKEN_TTL_SECONDS", "86400").c_str(), nullptr, 10);
   if (c.token_ttl_seconds <= 0) c.token_ttl_seconds = 86400;
   c.secret = env("EVENTLY_SECRET", "");

@@ -44,9 +44,13 @@ bool Db::is_read_only(const char* name) const {
 }
 
 bool Db::is_connection_loss(const pqxx::sql_error& e) {
-  // Class 08: connection exception; 57P01..57P03: the server is shutting down or starting.
+  // Class 08: connection exception; 57P01..57P03: the server is shutting down
+  // or starting; 25006: a write reached a server that has become read-only
+  // (a primary being demoted in a failover): a fresh connection finds the
+  // new primary (target_session_attrs=read-write).
   const std::string& state = e.sqlstate();
-  return state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" || state == "57P03";
+  return state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" || state == "57P03" ||
+         state == "25006";
 }
 
 bool Db::is_timeout(const pqxx::sql_error& e) {

@@ -142,7 +142,10 @@ int serve(const Function& fn, const Handler& handler) {
                               "; SET lock_timeout = " + std::to_string(config().lock_timeout_ms) +
                               "; " + fn.session_sql;
   // Connects on the first request, after the supervisor has forked us.
-  Db db(config().database_url, std::move(statements), session);
+  const std::string& url = fn.stale_reads_ok && !config().database_read_url.empty()
+                               ? config().database_read_url
+                               : config().database_url;
+  Db db(url, std::move(statements), session);
   WorkerMetrics metrics(config().metrics_dir, fn.name);
   uint64_t connects = 0;
 

@@ -7,6 +7,9 @@ namespace evently {
 
 struct Config {
   std::string database_url;     ///< DATABASE_URL (libpq conninfo or URI)
+  /// DATABASE_READ_URL: a standby for reads that may be a moment stale
+  /// (empty: DATABASE_URL). Never for anything that decides availability.
+  std::string database_read_url;
   long token_ttl_seconds;       ///< EVENTLY_TOKEN_TTL_SECONDS, default 86400
   std::string secret;           ///< EVENTLY_SECRET: signs cursors and tokens (random when unset)
   std::string function_name;    ///< this process's function, for the log

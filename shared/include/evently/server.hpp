@@ -18,6 +18,9 @@ struct Function {
   bool json_body = false;
   /// Runs once on every new database connection of this function.
   const char* session_sql = "";
+  /// Public reads that may be a moment stale: served from DATABASE_READ_URL
+  /// when it is set. Never for a function whose answer decides availability.
+  bool stale_reads_ok = false;
 };
 
 /// Accepts requests until SIGTERM (finishing the one in flight), maps every
