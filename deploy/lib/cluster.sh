@@ -49,7 +49,7 @@ cluster_as_host() { # N COMMAND...
     "$@"
   )
 }
-cluster_as_gateway() { (STATE=$CLUSTER_DIR/gateway; mkdir -p "$STATE/run" "$STATE/logs"; "$@"); }
+cluster_as_gateway() { (STATE=$CLUSTER_DIR/gateway; prepare_state; "$@"); }
 
 cluster_db_up() {
   PGAF_SSL=--no-ssl
@@ -98,6 +98,10 @@ cluster_wait_ready() {
 cluster_up() {
   install_packages
   build
+  # One secret for every host: a cursor or admission token made on one is
+  # checked on the other.
+  prepare_state
+  load_secrets
   use_hosts_file
   cluster_db_up
   DATABASE_URL=$(cluster_db_url read-write) migrate
@@ -170,7 +174,7 @@ cluster_down() {
   cluster_as_gateway stop_nginx
   local n i dir
   for n in $(seq "$(host_addresses | wc -l)"); do
-    cluster_as_host "$n" stop_offers
+    cluster_as_host "$n" stop_host_background
     cluster_as_host "$n" stop_pools $(functions_list)
   done
   for i in 2 1; do

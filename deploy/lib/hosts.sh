@@ -131,14 +131,20 @@ hosts_fastcgi_params() {
 }
 
 # start_host_pools ADDRESS: every pool ADDRESS runs, listening there, and the
-# offer maker (safe to run on every host).
+# background processes (the offer maker and the sweeper: safe to run on every
+# host).
 start_host_pools() {
-  local addr=$1 fn n
-  mkdir -p "$STATE/run" "$STATE/logs"
+  local addr=$1 fn n b
+  prepare_state
   stop_pools $(functions_list)
   while read -r fn n; do
     POOL_ADDRESS=$addr EVENTLY_WORKERS_OVERRIDE=$n start_pool "$fn"
   done < <(host_pools "$addr")
-  stop_offers
-  start_offers
+  for b in "${BACKGROUND[@]}"; do stop_background "$b"; start_background "$b"; done
+}
+
+# stop_host_background: a host's background processes.
+stop_host_background() {
+  local b
+  for b in "${BACKGROUND[@]}"; do stop_background "$b"; done
 }

@@ -18,9 +18,15 @@ as_pgaf() { # DIR COMMAND...
 pgaf_dirs() {
   mkdir -p "$1"/{config,share,rt,logs}
   if [ "$(id -u)" -eq 0 ]; then
-    local save=$STATE
-    STATE=$1 ensure_traversable
-    STATE=$save
+    # The PostgreSQL account reaches it through the application group (it
+    # is a member), never through world-traversable parents.
+    ensure_accounts
+    local d
+    d=$(dirname "$1")
+    while [ "$d" != / ] && ! runuser -u postgres -- test -x "$d"; do
+      chgrp "$APP_USER" "$d" && chmod g+x "$d"
+      d=$(dirname "$d")
+    done
     chown postgres: "$1" "$1"/{config,share,rt,logs}
   fi
 }
@@ -170,6 +176,9 @@ cmd_up_role() {
       [ -n "$(host_pools "$addr")" ] || die "$HOSTS_FILE runs nothing on $addr"
       install_packages
       build
+      # Every functions host must be given the same EVENTLY_SECRET.
+      prepare_state
+      load_secrets
       migrate
       ensure_admin
       start_host_pools "$addr"
