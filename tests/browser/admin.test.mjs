@@ -139,6 +139,8 @@ for (const { name: device, ...display } of VIEWPORTS) {
       const edit = async () => {
         await page.getByTestId('admin-event-row').filter({ hasText: name }).getByTestId('edit-event').click();
         await page.waitForURL(`**/#/admin/events/${eventId}`);
+        // The form is drawn once the event has been read: read fields only then.
+        await until(page, (n) => document.querySelector('[data-testid="event-name"]')?.value === n, name);
       };
       const save = async () => {
         await page.getByTestId('save-event').click();
