@@ -6,7 +6,7 @@ namespace evently {
 
 size_t LruCache::cost(const std::string& key, const Entry& e) {
   // The strings' contents and a fixed allowance for the bookkeeping.
-  return key.size() + e.version.size() + e.body.size() + e.gzipped.size() + 128;
+  return key.size() + e.version.size() + e.body.size() + e.gzipped.size() + e.object_bytes + 128;
 }
 
 void LruCache::erase(std::list<Slot>::iterator it) {

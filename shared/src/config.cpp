@@ -18,6 +18,13 @@ long positive(const std::string& text, long fallback) {
   return v > 0 ? std::min(v, 2147483647L) : fallback;
 }
 
+// A size in bytes: a positive integer, else the fallback.
+size_t bytes(const std::string& text, size_t fallback) {
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+  return !text.empty() && text[0] != '-' && *end == '\0' && v > 0 ? static_cast<size_t>(v) : fallback;
+}
+
 Config load() {
   Config c;
   c.database_url = env("DATABASE_URL", "");
@@ -37,6 +44,8 @@ Config load() {
   c.lock_timeout_ms = positive(env("EVENTLY_LOCK_TIMEOUT_MS", ""), 20000);
   c.metrics_dir = env("EVENTLY_METRICS_DIR", "");
   c.nginx_status_socket = env("EVENTLY_NGINX_STATUS_SOCKET", "");
+  c.seat_map_cache_bytes = bytes(env("EVENTLY_SEAT_MAP_CACHE_BYTES", ""), size_t{64} << 20);
+  c.seat_layout_cache_bytes = bytes(env("EVENTLY_SEAT_LAYOUT_CACHE_BYTES", ""), size_t{32} << 20);
   return c;
 }
 

@@ -18,6 +18,9 @@ namespace evently {
 namespace {
 
 constexpr size_t kFileSize = sizeof(MetricsSlot) * kSlotsPerFunction;
+static_assert(kCacheNameCount <= kCacheSlots);
+
+WorkerMetrics* g_current = nullptr;
 
 std::string file_of(const std::string& dir, const std::string& function) {
   return dir + "/" + function + ".metrics";
@@ -63,12 +66,16 @@ WorkerMetrics::WorkerMetrics(const std::string& dir, const std::string& function
     if (::fcntl(fd_, F_OFD_SETLK, &l) == 0) {
       slot_ = &slots[i];
       slot_->starts.fetch_add(1, std::memory_order_relaxed);
+      // A cache's size is this worker's own, not its predecessor's.
+      for (auto& c : slot_->caches) c.bytes.store(0, std::memory_order_relaxed);
+      g_current = this;
       return;
     }
   }
 }
 
 WorkerMetrics::~WorkerMetrics() {
+  if (g_current == this) g_current = nullptr;
   if (map_ != nullptr) ::munmap(map_, kFileSize);
   if (fd_ >= 0) ::close(fd_);
 }
@@ -89,6 +96,29 @@ void WorkerMetrics::db_error() {
 
 void WorkerMetrics::db_reconnect() {
   if (slot_ != nullptr) slot_->db_reconnects.fetch_add(1, std::memory_order_relaxed);
+}
+
+WorkerMetrics* WorkerMetrics::current() { return g_current; }
+
+void WorkerMetrics::cache_hit(CacheName cache) {
+  if (slot_ != nullptr) slot_->caches[static_cast<int>(cache)].hits.fetch_add(1, std::memory_order_relaxed);
+}
+
+void WorkerMetrics::cache_miss(CacheName cache) {
+  if (slot_ != nullptr) slot_->caches[static_cast<int>(cache)].misses.fetch_add(1, std::memory_order_relaxed);
+}
+
+void WorkerMetrics::cache_evictions(CacheName cache, uint64_t n) {
+  if (slot_ != nullptr && n != 0)
+    slot_->caches[static_cast<int>(cache)].evictions.fetch_add(n, std::memory_order_relaxed);
+}
+
+void WorkerMetrics::cache_bytes(CacheName cache, uint64_t bytes) {
+  if (slot_ != nullptr) slot_->caches[static_cast<int>(cache)].bytes.store(bytes, std::memory_order_relaxed);
+}
+
+void WorkerMetrics::seat_map_render() {
+  if (slot_ != nullptr) slot_->seat_map_renders.fetch_add(1, std::memory_order_relaxed);
 }
 
 FunctionMetrics read_function_metrics(const std::string& dir, const std::string& function) {
@@ -115,13 +145,21 @@ FunctionMetrics read_function_metrics(const std::string& dir, const std::string&
     // lock, so that this reader's own open and close never touch a lock this
     // process holds as a worker (the metrics function reads its own file).
     flock l = slot_lock(F_WRLCK, i);
-    if (::fcntl(fd, F_OFD_GETLK, &l) == 0 && l.l_type != F_UNLCK) ++m.live_workers;
+    const bool live = ::fcntl(fd, F_OFD_GETLK, &l) == 0 && l.l_type != F_UNLCK;
+    if (live) ++m.live_workers;
     m.starts += s.starts.load(std::memory_order_relaxed);
     for (int code = 100; code < 600; ++code) requests[code] += s.requests[code].load(std::memory_order_relaxed);
     for (int b = 0; b <= kBucketCount; ++b) m.buckets[b] += s.buckets[b].load(std::memory_order_relaxed);
     m.latency_ns += s.latency_ns.load(std::memory_order_relaxed);
     m.db_errors += s.db_errors.load(std::memory_order_relaxed);
     m.db_reconnects += s.db_reconnects.load(std::memory_order_relaxed);
+    for (int c = 0; c < kCacheSlots; ++c) {
+      m.cache_hits[c] += s.caches[c].hits.load(std::memory_order_relaxed);
+      m.cache_misses[c] += s.caches[c].misses.load(std::memory_order_relaxed);
+      m.cache_evictions[c] += s.caches[c].evictions.load(std::memory_order_relaxed);
+      if (live) m.cache_bytes[c] += s.caches[c].bytes.load(std::memory_order_relaxed);
+    }
+    m.seat_map_renders += s.seat_map_renders.load(std::memory_order_relaxed);
   }
   for (int code = 100; code < 600; ++code)
     if (requests[code] != 0) m.requests.emplace_back(code, requests[code]);
@@ -207,6 +245,34 @@ std::string prometheus_text(const std::string& dir) {
   for (const auto& m : all) out << "evently_db_errors_total{function=\"" << m.function << "\"} " << m.db_errors << '\n';
   header(out, "evently_db_reconnects_total", "counter", "Database connections reopened, by function.");
   for (const auto& m : all) out << "evently_db_reconnects_total{function=\"" << m.function << "\"} " << m.db_reconnects << '\n';
+
+  // A function's caches, only those it has used (no series of zeros for
+  // every function).
+  const auto used = [](const FunctionMetrics& m, int c) {
+    return m.cache_hits[c] + m.cache_misses[c] + m.cache_evictions[c] + m.cache_bytes[c] != 0;
+  };
+  const auto per_cache = [&](const char* name, const char* type, const char* help, auto field) {
+    header(out, name, type, help);
+    for (const auto& m : all)
+      for (int c = 0; c < kCacheNameCount; ++c)
+        if (used(m, c))
+          out << name << "{function=\"" << m.function << "\",cache=\"" << kCacheNames[c] << "\"} "
+              << field(m)[c] << '\n';
+  };
+  per_cache("evently_cache_hits_total", "counter", "Answers a worker cache held, by function and cache.",
+            [](const FunctionMetrics& m) { return m.cache_hits; });
+  per_cache("evently_cache_misses_total", "counter",
+            "Worker cache lookups that found nothing current, by function and cache.",
+            [](const FunctionMetrics& m) { return m.cache_misses; });
+  per_cache("evently_cache_evictions_total", "counter",
+            "Entries pushed out of a worker cache by its byte budget, by function and cache.",
+            [](const FunctionMetrics& m) { return m.cache_evictions; });
+  per_cache("evently_cache_bytes", "gauge", "Bytes held by the live workers' caches, by function and cache.",
+            [](const FunctionMetrics& m) { return m.cache_bytes; });
+  header(out, "evently_seat_map_renders_total", "counter", "Seat maps rendered from the seats' statuses.");
+  for (const auto& m : all)
+    if (m.function == "event_seats")
+      out << "evently_seat_map_renders_total{function=\"" << m.function << "\"} " << m.seat_map_renders << '\n';
 
   std::string last;
   for (const auto& d : kDerived) {

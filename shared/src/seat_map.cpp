@@ -1,6 +1,9 @@
 #include "evently/seat_map.hpp"
 
+#include <cstdio>
+
 #include "evently/json.hpp"
+#include "evently/metrics.hpp"
 
 namespace evently {
 
@@ -44,14 +47,33 @@ SeatLayout load_seat_layout(Db& db, int64_t event_id) {
   return layout;
 }
 
+std::optional<uint32_t> SeatLayout::section_index(const std::string& name) const {
+  for (uint32_t i = 0; i < section_names.size(); ++i)
+    if (section_names[i] == name) return i;
+  return std::nullopt;
+}
+
+size_t SeatLayout::bytes() const {
+  // Heap strings beyond the small-string buffer count their capacity.
+  const auto text = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; };
+  size_t n = sizeof(SeatLayout) + text(sections_json) + seats.capacity() * sizeof(Seat) +
+             section_names.capacity() * sizeof(std::string);
+  for (const auto& name : section_names) n += text(name);
+  for (const auto& seat : seats) n += text(seat.prefix);
+  return n;
+}
+
+bool valid_seat_status(const std::string& status) {
+  return status == "available" || status == "held" || status == "booked";
+}
+
 std::string render_seat_map(int64_t event_id, const SeatLayout& layout, std::string_view statuses,
                             const std::optional<std::string>& section,
                             const std::optional<std::string>& status) {
   std::optional<uint32_t> only_section;
   if (section) {
-    only_section = static_cast<uint32_t>(layout.section_names.size());  // none: empty list
-    for (uint32_t i = 0; i < layout.section_names.size(); ++i)
-      if (layout.section_names[i] == *section) only_section = i;
+    only_section = layout.section_index(*section);
+    if (!only_section) return empty_seat_map(event_id, layout);
   }
   // statuses[i]: '0' available, '1' booked, '2' held.
   const char only = !status ? 0 : *status == "booked" ? '1' : *status == "held" ? '2' : '0';
@@ -72,6 +94,115 @@ std::string render_seat_map(int64_t event_id, const SeatLayout& layout, std::str
   }
   out += "]}";
   return out;
+}
+
+std::string empty_seat_map(int64_t event_id, const SeatLayout& layout) {
+  return "{\"event_id\":" + std::to_string(event_id) + ",\"sections\":" + layout.sections_json +
+         ",\"seats\":[]}";
+}
+
+namespace {
+
+// One letter per status filter, then the section (s + name) or none (-).
+std::string filter_text(const SeatMapFilter& filter) {
+  std::string text(1, !filter.status ? '-' : (*filter.status)[0]);
+  text += filter.section ? "s" + *filter.section : "-";
+  return text;
+}
+
+// FNV-1a, 64 bits: the same in every build (std::hash need not be).
+uint64_t fnv1a(std::string_view text) {
+  uint64_t h = 14695981039346656037ULL;
+  for (const unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+}  // namespace
+
+std::string seat_map_key(int64_t event_id, const SeatMapFilter& filter) {
+  return std::to_string(event_id) + '/' + filter_text(filter);
+}
+
+std::string seat_map_etag(int64_t event_id, std::string_view version, const SeatMapFilter& filter) {
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(fnv1a(filter_text(filter))));
+  return "W/\"" + std::to_string(event_id) + "-" + std::string(version) + "-" + hash + "\"";
+}
+
+SeatMaps::SeatMaps(size_t map_bytes, size_t layout_bytes) : maps_(map_bytes), layouts_(layout_bytes) {}
+
+std::shared_ptr<const SeatLayout> SeatMaps::layout(int64_t event_id, size_t seats,
+                                                   const std::function<SeatLayout()>& load) {
+  // A layout never changes once made: one version for all.
+  static const std::string kLayoutVersion = "layout";
+  const std::string key = std::to_string(event_id);
+  auto* metrics = WorkerMetrics::current();
+  if (const auto kept = layouts_.get(key, kLayoutVersion)) {
+    auto found = std::static_pointer_cast<const SeatLayout>(kept->object);
+    if (seats == 0 || found->seats.size() == seats) {
+      if (metrics != nullptr) metrics->cache_hit(CacheName::seat_layout);
+      return found;
+    }
+  }
+  if (metrics != nullptr) metrics->cache_miss(CacheName::seat_layout);
+  auto loaded = std::make_shared<const SeatLayout>(load());
+  const size_t bytes = loaded->bytes();
+  layouts_.put(key, LruCache::Entry{.version = kLayoutVersion, .body = {}, .gzipped = {},
+                                    .object = loaded, .object_bytes = bytes});
+  publish();
+  return loaded;
+}
+
+std::shared_ptr<const SeatLayout> SeatMaps::layout(Db& db, int64_t event_id, size_t seats) {
+  return layout(event_id, seats, [&] { return load_seat_layout(db, event_id); });
+}
+
+LruCache::Ptr SeatMaps::get(const std::string& key, std::string_view version) {
+  auto map = maps_.get(key, version);
+  if (auto* metrics = WorkerMetrics::current()) {
+    if (map != nullptr) metrics->cache_hit(CacheName::seat_map); else metrics->cache_miss(CacheName::seat_map);
+  }
+  return map;
+}
+
+LruCache::Ptr SeatMaps::render(const std::string& key, std::string version, int64_t event_id,
+                               const SeatLayout& layout, std::string_view statuses,
+                               const SeatMapFilter& filter) {
+  if (auto* metrics = WorkerMetrics::current()) metrics->seat_map_render();
+  auto map = maps_.put(key, LruCache::Entry{.version = std::move(version),
+                                            .body = render_seat_map(event_id, layout, statuses,
+                                                                    filter.section, filter.status),
+                                            .gzipped = {}});
+  publish();
+  return map;
+}
+
+Response SeatMaps::respond(const Request& req, const std::string& key, const LruCache::Ptr& map,
+                           const std::string& etag) {
+  Response res = cached_response(req, maps_, key, map, etag);
+  publish();  // gzipping a kept map grows the cache
+  return res;
+}
+
+Response SeatMaps::respond_empty(const Request& req, int64_t event_id, const SeatLayout& layout,
+                                 const std::string& etag) {
+  const auto empty = std::make_shared<LruCache::Entry>(
+      LruCache::Entry{.version = {}, .body = empty_seat_map(event_id, layout), .gzipped = {}});
+  return cached_response(req, maps_, {}, empty, etag);  // no key: gzipped, if asked, but never kept
+}
+
+void SeatMaps::publish() {
+  if (auto* metrics = WorkerMetrics::current()) {
+    metrics->cache_evictions(CacheName::seat_map, maps_.evictions() - map_evictions_);
+    metrics->cache_evictions(CacheName::seat_layout, layouts_.evictions() - layout_evictions_);
+    metrics->cache_bytes(CacheName::seat_map, maps_.bytes());
+    metrics->cache_bytes(CacheName::seat_layout, layouts_.bytes());
+  }
+  map_evictions_ = maps_.evictions();
+  layout_evictions_ = layouts_.evictions();
 }
 
 }  // namespace evently

@@ -22,6 +22,10 @@ class LruCache {
     std::string version;
     std::string body;
     std::string gzipped;  ///< made on the first request that accepts gzip
+    /// Anything else the entry keeps (e.g. an event's parsed seat layout),
+    /// counted as object_bytes in the cache's size.
+    std::shared_ptr<const void> object = nullptr;
+    size_t object_bytes = 0;
   };
   using Ptr = std::shared_ptr<Entry>;
 

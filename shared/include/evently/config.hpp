@@ -1,6 +1,7 @@
 #pragma once
 /// Configuration from the environment, read once per process.
 
+#include <cstddef>
 #include <string>
 
 namespace evently {
@@ -17,6 +18,10 @@ struct Config {
   long lock_timeout_ms;         ///< EVENTLY_LOCK_TIMEOUT_MS, default 20000
   std::string metrics_dir;      ///< EVENTLY_METRICS_DIR: per-worker counters (none when empty)
   std::string nginx_status_socket;  ///< EVENTLY_NGINX_STATUS_SOCKET: nginx's stub_status
+  /// EVENTLY_SEAT_MAP_CACHE_BYTES: each worker's rendered seat maps (64 MiB).
+  size_t seat_map_cache_bytes;
+  /// EVENTLY_SEAT_LAYOUT_CACHE_BYTES: each worker's event layouts (32 MiB).
+  size_t seat_layout_cache_bytes;
 };
 
 /// The process-wide configuration.

@@ -19,6 +19,21 @@ inline constexpr int kBucketCount = sizeof kLatencyBuckets / sizeof kLatencyBuck
 /// Slots per function: more workers than this go uncounted.
 inline constexpr int kSlotsPerFunction = 64;
 
+/// The worker caches whose use is counted: each is the `cache` label of
+/// evently_cache_*; a new cache takes a free index below kCacheSlots.
+enum class CacheName : int { seat_map = 0, seat_layout = 1 };
+inline constexpr const char* kCacheNames[] = {"seat_map", "seat_layout"};
+inline constexpr int kCacheNameCount = sizeof kCacheNames / sizeof kCacheNames[0];
+inline constexpr int kCacheSlots = 8;
+
+/// One cache's counters in one worker.
+struct CacheCounters {
+  std::atomic<uint64_t> hits;       ///< answered from the cache
+  std::atomic<uint64_t> misses;     ///< looked up and not there (or of an older version)
+  std::atomic<uint64_t> evictions;  ///< entries pushed out to stay within the budget
+  std::atomic<uint64_t> bytes;      ///< the cache's size now (a gauge)
+};
+
 /// One worker's counters, as laid out in the file.
 struct MetricsSlot {
   std::atomic<uint64_t> starts;         ///< workers that have owned this slot
@@ -27,6 +42,8 @@ struct MetricsSlot {
   std::atomic<uint64_t> latency_ns;     ///< sum of latencies
   std::atomic<uint64_t> db_errors;      ///< requests failed by the database
   std::atomic<uint64_t> db_reconnects;  ///< connections opened after a worker's first
+  CacheCounters caches[kCacheSlots];    ///< by CacheName
+  std::atomic<uint64_t> seat_map_renders;  ///< seat maps rendered from the seats' statuses
 };
 
 /// This worker's slot (or none: counting is then skipped).
@@ -41,6 +58,15 @@ class WorkerMetrics {
   void request(int status, double seconds);
   void db_error();
   void db_reconnect();
+  void cache_hit(CacheName cache);
+  void cache_miss(CacheName cache);
+  void cache_evictions(CacheName cache, uint64_t n);
+  void cache_bytes(CacheName cache, uint64_t bytes);
+  void seat_map_render();
+
+  /// This process's worker counters (the last made that claimed a slot), for
+  /// the code a handler calls; null when there are none.
+  static WorkerMetrics* current();
 
  private:
   int fd_ = -1;
@@ -58,6 +84,10 @@ struct FunctionMetrics {
   uint64_t latency_ns = 0;
   uint64_t db_errors = 0;
   uint64_t db_reconnects = 0;
+  /// By CacheName; bytes summed over live workers only.
+  uint64_t cache_hits[kCacheSlots] = {}, cache_misses[kCacheSlots] = {}, cache_evictions[kCacheSlots] = {},
+           cache_bytes[kCacheSlots] = {};
+  uint64_t seat_map_renders = 0;
 };
 
 /// Reads `<dir>/<function>.metrics` (all zero when absent).
@@ -68,7 +98,8 @@ std::vector<std::string> metrics_functions(const std::string& dir);
 
 /// The Prometheus text exposition (format 0.0.4) of every function's
 /// counters in `dir`: requests by status, latency histogram, live workers
-/// and starts, database errors and reconnects, and the booking, hold and
+/// and starts, database errors and reconnects, worker caches' hits, misses,
+/// evictions and sizes, seat maps rendered, and the booking, hold and
 /// waitlist counters derived from them.
 std::string prometheus_text(const std::string& dir);
 
