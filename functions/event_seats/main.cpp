@@ -33,11 +33,11 @@ int main() {
         const std::string etag = seat_map_etag(id, version, filter);
         if (etag_matches(req.if_none_match, etag)) return not_modified(etag);
 
-        // A section the event does not have: the empty list, from the layout
-        // alone (nothing rendered, nothing cached).
+        // A section the event does not have: the empty list, from the event's
+        // sections alone (nothing rendered, nothing cached).
         if (filter.section) {
-          const auto layout = maps.layout(db, id);
-          if (!layout->section_index(*filter.section)) return maps.respond_empty(req, id, *layout, etag);
+          const auto sections = maps.sections(db, id);
+          if (!sections->index(*filter.section)) return maps.respond_empty(req, id, *sections, etag);
         }
 
         const std::string key = seat_map_key(id, filter);

@@ -1,5 +1,6 @@
 #include "evently/seat_map.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "evently/json.hpp"
@@ -18,20 +19,38 @@ const Statement kSectionsStatement{
     "'price_cents', price_cents)::text FROM sections WHERE event_id = $1 ORDER BY id",
     true};
 
+namespace {
+
+// The sections' rows as SeatSections, with their ids and quoted names.
+SeatSections sections_of(const pqxx::result& rows, std::vector<int64_t>* ids,
+                         std::vector<std::string>* quoted) {
+  SeatSections sections;
+  sections.json.push_back('[');
+  for (const auto& row : rows) {
+    if (!sections.names.empty()) sections.json += ',';
+    if (ids != nullptr) ids->push_back(row[0].as<int64_t>());
+    sections.names.push_back(row[1].c_str());
+    if (quoted != nullptr) quoted->push_back(quote(row[1].c_str()));
+    sections.json += row[2].c_str();
+  }
+  sections.json += ']';
+  return sections;
+}
+
+// Heap strings beyond the small-string buffer count their capacity.
+size_t text_bytes(const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; }
+
+}  // namespace
+
+SeatSections load_seat_sections(Db& db, int64_t event_id) {
+  return sections_of(db.exec(kSectionsStatement.name, event_id), nullptr, nullptr);
+}
+
 SeatLayout load_seat_layout(Db& db, int64_t event_id) {
   SeatLayout layout;
-  const auto sections = db.exec(kSectionsStatement.name, event_id);
   std::vector<int64_t> section_ids;
   std::vector<std::string> quoted_names;
-  layout.sections_json = "[";
-  for (const auto& row : sections) {
-    if (!section_ids.empty()) layout.sections_json += ',';
-    section_ids.push_back(row[0].as<int64_t>());
-    layout.section_names.push_back(row[1].c_str());
-    quoted_names.push_back(quote(row[1].c_str()));
-    layout.sections_json += row[2].c_str();
-  }
-  layout.sections_json += ']';
+  layout.sections = sections_of(db.exec(kSectionsStatement.name, event_id), &section_ids, &quoted_names);
 
   const auto seats = db.exec(kSeatLayoutStatement.name, event_id);
   layout.seats.reserve(seats.size());
@@ -47,19 +66,21 @@ SeatLayout load_seat_layout(Db& db, int64_t event_id) {
   return layout;
 }
 
-std::optional<uint32_t> SeatLayout::section_index(const std::string& name) const {
-  for (uint32_t i = 0; i < section_names.size(); ++i)
-    if (section_names[i] == name) return i;
+std::optional<uint32_t> SeatSections::index(const std::string& name) const {
+  for (uint32_t i = 0; i < names.size(); ++i)
+    if (names[i] == name) return i;
   return std::nullopt;
 }
 
+size_t SeatSections::bytes() const {
+  size_t n = sizeof(SeatSections) + text_bytes(json) + names.capacity() * sizeof(std::string);
+  for (const auto& name : names) n += text_bytes(name);
+  return n;
+}
+
 size_t SeatLayout::bytes() const {
-  // Heap strings beyond the small-string buffer count their capacity.
-  const auto text = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; };
-  size_t n = sizeof(SeatLayout) + text(sections_json) + seats.capacity() * sizeof(Seat) +
-             section_names.capacity() * sizeof(std::string);
-  for (const auto& name : section_names) n += text(name);
-  for (const auto& seat : seats) n += text(seat.prefix);
+  size_t n = sizeof(SeatLayout) - sizeof(SeatSections) + sections.bytes() + seats.capacity() * sizeof(Seat);
+  for (const auto& seat : seats) n += text_bytes(seat.prefix);
   return n;
 }
 
@@ -72,14 +93,14 @@ std::string render_seat_map(int64_t event_id, const SeatLayout& layout, std::str
                             const std::optional<std::string>& status) {
   std::optional<uint32_t> only_section;
   if (section) {
-    only_section = layout.section_index(*section);
-    if (!only_section) return empty_seat_map(event_id, layout);
+    only_section = layout.sections.index(*section);
+    if (!only_section) return empty_seat_map(event_id, layout.sections);
   }
   // statuses[i]: '0' available, '1' booked, '2' held.
   const char only = !status ? 0 : *status == "booked" ? '1' : *status == "held" ? '2' : '0';
 
   std::string out = "{\"event_id\":" + std::to_string(event_id) + ",\"sections\":" +
-                    layout.sections_json + ",\"seats\":[";
+                    layout.sections.json + ",\"seats\":[";
   out.reserve(out.size() + layout.seats.size() * (layout.seats.empty() ? 0 : layout.seats[0].prefix.size() + 12));
   bool first = true;
   for (size_t i = 0; i < layout.seats.size() && i < statuses.size(); ++i) {
@@ -96,9 +117,8 @@ std::string render_seat_map(int64_t event_id, const SeatLayout& layout, std::str
   return out;
 }
 
-std::string empty_seat_map(int64_t event_id, const SeatLayout& layout) {
-  return "{\"event_id\":" + std::to_string(event_id) + ",\"sections\":" + layout.sections_json +
-         ",\"seats\":[]}";
+std::string empty_seat_map(int64_t event_id, const SeatSections& sections) {
+  return "{\"event_id\":" + std::to_string(event_id) + ",\"sections\":" + sections.json + ",\"seats\":[]}";
 }
 
 namespace {
@@ -132,15 +152,40 @@ std::string seat_map_etag(int64_t event_id, std::string_view version, const Seat
   return "W/\"" + std::to_string(event_id) + "-" + std::string(version) + "-" + hash + "\"";
 }
 
-SeatMaps::SeatMaps(size_t map_bytes, size_t layout_bytes) : maps_(map_bytes), layouts_(layout_bytes) {}
+namespace {
+// Neither changes once the event is made: one version for all.
+const std::string kForever = "forever";
+}  // namespace
+
+SeatMaps::SeatMaps(size_t map_bytes, size_t layout_bytes)
+    : maps_(map_bytes), layouts_(layout_bytes), sections_(std::max<size_t>(layout_bytes / 16, 64 * 1024)) {}
+
+std::shared_ptr<const SeatSections> SeatMaps::sections(int64_t event_id,
+                                                       const std::function<SeatSections()>& load) {
+  const std::string key = std::to_string(event_id);
+  auto* metrics = WorkerMetrics::current();
+  if (const auto kept = sections_.get(key, kForever)) {
+    if (metrics != nullptr) metrics->cache_hit(CacheName::seat_sections);
+    return std::static_pointer_cast<const SeatSections>(kept->object);
+  }
+  if (metrics != nullptr) metrics->cache_miss(CacheName::seat_sections);
+  auto loaded = std::make_shared<const SeatSections>(load());
+  const size_t bytes = loaded->bytes();
+  sections_.put(key, LruCache::Entry{.version = kForever, .body = {}, .gzipped = {}, .object = loaded,
+                                     .object_bytes = bytes});
+  publish();
+  return loaded;
+}
+
+std::shared_ptr<const SeatSections> SeatMaps::sections(Db& db, int64_t event_id) {
+  return sections(event_id, [&] { return load_seat_sections(db, event_id); });
+}
 
 std::shared_ptr<const SeatLayout> SeatMaps::layout(int64_t event_id, size_t seats,
                                                    const std::function<SeatLayout()>& load) {
-  // A layout never changes once made: one version for all.
-  static const std::string kLayoutVersion = "layout";
   const std::string key = std::to_string(event_id);
   auto* metrics = WorkerMetrics::current();
-  if (const auto kept = layouts_.get(key, kLayoutVersion)) {
+  if (const auto kept = layouts_.get(key, kForever)) {
     auto found = std::static_pointer_cast<const SeatLayout>(kept->object);
     if (seats == 0 || found->seats.size() == seats) {
       if (metrics != nullptr) metrics->cache_hit(CacheName::seat_layout);
@@ -149,9 +194,12 @@ std::shared_ptr<const SeatLayout> SeatMaps::layout(int64_t event_id, size_t seat
   }
   if (metrics != nullptr) metrics->cache_miss(CacheName::seat_layout);
   auto loaded = std::make_shared<const SeatLayout>(load());
-  const size_t bytes = loaded->bytes();
-  layouts_.put(key, LruCache::Entry{.version = kLayoutVersion, .body = {}, .gzipped = {},
-                                    .object = loaded, .object_bytes = bytes});
+  layouts_.put(key, LruCache::Entry{.version = kForever, .body = {}, .gzipped = {}, .object = loaded,
+                                    .object_bytes = loaded->bytes()});
+  // Its sections too, for the requests that need no more.
+  auto sections = std::make_shared<const SeatSections>(loaded->sections);
+  sections_.put(key, LruCache::Entry{.version = kForever, .body = {}, .gzipped = {}, .object = sections,
+                                     .object_bytes = sections->bytes()});
   publish();
   return loaded;
 }
@@ -187,10 +235,10 @@ Response SeatMaps::respond(const Request& req, const std::string& key, const Lru
   return res;
 }
 
-Response SeatMaps::respond_empty(const Request& req, int64_t event_id, const SeatLayout& layout,
+Response SeatMaps::respond_empty(const Request& req, int64_t event_id, const SeatSections& sections,
                                  const std::string& etag) {
   const auto empty = std::make_shared<LruCache::Entry>(
-      LruCache::Entry{.version = {}, .body = empty_seat_map(event_id, layout), .gzipped = {}});
+      LruCache::Entry{.version = {}, .body = empty_seat_map(event_id, sections), .gzipped = {}});
   return cached_response(req, maps_, {}, empty, etag);  // no key: gzipped, if asked, but never kept
 }
 
@@ -198,11 +246,14 @@ void SeatMaps::publish() {
   if (auto* metrics = WorkerMetrics::current()) {
     metrics->cache_evictions(CacheName::seat_map, maps_.evictions() - map_evictions_);
     metrics->cache_evictions(CacheName::seat_layout, layouts_.evictions() - layout_evictions_);
+    metrics->cache_evictions(CacheName::seat_sections, sections_.evictions() - section_evictions_);
+    metrics->cache_bytes(CacheName::seat_sections, sections_.bytes());
     metrics->cache_bytes(CacheName::seat_map, maps_.bytes());
     metrics->cache_bytes(CacheName::seat_layout, layouts_.bytes());
   }
   map_evictions_ = maps_.evictions();
   layout_evictions_ = layouts_.evictions();
+  section_evictions_ = sections_.evictions();
 }
 
 }  // namespace evently

@@ -32,10 +32,11 @@ MISSES='evently_cache_misses_total{function="event_seats",cache="seat_map"}'
 EVICTIONS='evently_cache_evictions_total{function="event_seats",cache="seat_map"}'
 BYTES='evently_cache_bytes{function="event_seats",cache="seat_map"}'
 LAYOUT_MISSES='evently_cache_misses_total{function="event_seats",cache="seat_layout"}'
+SECTION_MISSES='evently_cache_misses_total{function="event_seats",cache="seat_sections"}'
 snapshot() { # PREFIX: PREFIX_renders, PREFIX_hits, ... from /metrics now
   metrics
   local name
-  for name in RENDERS HITS MISSES EVICTIONS BYTES LAYOUT_MISSES; do
+  for name in RENDERS HITS MISSES EVICTIONS BYTES LAYOUT_MISSES SECTION_MISSES; do
     printf -v "${1}_${name}" '%s' "$(figure "${!name}")"
   done
 }
@@ -110,6 +111,7 @@ check "no seat-map cache lookups for them" "$after_MISSES" "$quiet_MISSES"
 check "no seat-map cache eviction" "$after_EVICTIONS" "$quiet_EVICTIONS"
 check "the seat-map caches hold the same bytes" "$after_BYTES" "$quiet_BYTES"
 check "no layout loaded again" "$after_LAYOUT_MISSES" "$quiet_LAYOUT_MISSES"
+check "no sections loaded again" "$after_SECTION_MISSES" "$quiet_SECTION_MISSES"
 
 # The hot map is still cached in every worker: hits, no rendering.
 N=$(( 4 * WORKERS + 4 ))
@@ -120,6 +122,23 @@ done
 snapshot hot
 check "the hot map's next requests are hits" $(( hot_HITS - after_HITS )) "$N"
 check "and render nothing" "$hot_RENDERS" "$after_RENDERS"
+
+# An event no worker has drawn yet: its unknown sections load its sections
+# (once per worker at most), never its seats.
+mk_event '[{"name":"Cold","rows":10,"seats_per_row":10,"price_cents":100}]'
+COLD=$EVENT_ID
+snapshot cold
+bad=0
+for i in $(seq "$N"); do
+  req GET "/events/$COLD/seats?section=Warm$i"
+  [ "$STATUS" = 200 ] && [ "$(json .seats)" = '[]' ] && [ "$(json '.sections[0].name')" = '"Cold"' ] || bad=$((bad + 1))
+done
+check "a cold event's unknown sections get the empty list" "$bad" 0
+snapshot coldafter
+check "and load no layout" "$coldafter_LAYOUT_MISSES" "$cold_LAYOUT_MISSES"
+check "and render nothing" "$coldafter_RENDERS" "$cold_RENDERS"
+check "its sections are loaded once per worker at most" \
+  "$(d=$(( coldafter_SECTION_MISSES - cold_SECTION_MISSES )); [ "$d" -ge 1 ] && [ "$d" -le "$WORKERS" ] && echo yes)" yes
 
 # A real section and a real status still render (once per worker at most).
 req GET "/events/$HOT/seats?section=Balcony&status=available"

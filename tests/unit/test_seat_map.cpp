@@ -15,12 +15,12 @@ namespace {
 // Two sections: A (3 seats) then B (2 seats).
 SeatLayout layout() {
   SeatLayout l;
-  l.sections_json = R"([{"name":"A","rows":1,"seats_per_row":3,"price_cents":100},)"
+  l.sections.json = R"([{"name":"A","rows":1,"seats_per_row":3,"price_cents":100},)"
                     R"({"name":"B","rows":1,"seats_per_row":2,"price_cents":50}])";
-  l.section_names = {"A", "B"};
+  l.sections.names = {"A", "B"};
   for (int i = 1; i <= 5; ++i) {
     const uint32_t section = i <= 3 ? 0 : 1;
-    l.seats.push_back({section, "{\"id\":" + std::to_string(i) + ",\"section\":\"" + l.section_names[section] +
+    l.seats.push_back({section, "{\"id\":" + std::to_string(i) + ",\"section\":\"" + l.sections.names[section] +
                                     "\",\"row\":1,\"number\":" + std::to_string(i) +
                                     ",\"price_cents\":1,\"status\":\""});
   }
@@ -104,7 +104,7 @@ TEST(SeatMapFilter, KnowsTheThreeStatuses) {
 TEST(RenderSeatMap, FiltersBySectionAndStatus) {
   const SeatLayout l = layout();
   const std::string all = render_seat_map(3, l, "01200", std::nullopt, std::nullopt);
-  EXPECT_EQ(all.rfind("{\"event_id\":3,\"sections\":" + l.sections_json + ",\"seats\":[{\"id\":1,", 0), 0u);
+  EXPECT_EQ(all.rfind("{\"event_id\":3,\"sections\":" + l.sections.json + ",\"seats\":[{\"id\":1,", 0), 0u);
   EXPECT_NE(all.find("\"number\":2,\"price_cents\":1,\"status\":\"booked\"}"), std::string::npos);
   EXPECT_NE(all.find("\"number\":3,\"price_cents\":1,\"status\":\"held\"}"), std::string::npos);
   const std::string b = render_seat_map(3, l, "01200", std::string("B"), std::nullopt);
@@ -114,17 +114,18 @@ TEST(RenderSeatMap, FiltersBySectionAndStatus) {
   const std::string booked = render_seat_map(3, l, "01200", std::nullopt, std::string("booked"));
   EXPECT_EQ(booked.find("{\"id\":1,"), std::string::npos);
   EXPECT_NE(booked.find("{\"id\":2,"), std::string::npos);
-  EXPECT_EQ(render_seat_map(3, l, "01200", std::string("Nope"), std::nullopt), empty_seat_map(3, l));
-  EXPECT_EQ(empty_seat_map(3, l), "{\"event_id\":3,\"sections\":" + l.sections_json + ",\"seats\":[]}");
+  EXPECT_EQ(render_seat_map(3, l, "01200", std::string("Nope"), std::nullopt), empty_seat_map(3, l.sections));
+  EXPECT_EQ(empty_seat_map(3, l.sections), "{\"event_id\":3,\"sections\":" + l.sections.json + ",\"seats\":[]}");
 }
 
 TEST(SeatLayout, KnowsItsSectionsAndSize) {
   const SeatLayout l = layout();
-  EXPECT_EQ(l.section_index("A"), 0u);
-  EXPECT_EQ(l.section_index("B"), 1u);
-  EXPECT_FALSE(l.section_index("a"));
-  EXPECT_FALSE(l.section_index(""));
+  EXPECT_EQ(l.sections.index("A"), 0u);
+  EXPECT_EQ(l.sections.index("B"), 1u);
+  EXPECT_FALSE(l.sections.index("a"));
+  EXPECT_FALSE(l.sections.index(""));
   EXPECT_GT(l.bytes(), 5 * 60u) << "at least the seats' text";
+  EXPECT_GT(l.bytes(), l.sections.bytes());
 }
 
 TEST(SeatMaps, LoadsALayoutOnceAndAgainWhenItsSizeIsWrong) {
@@ -140,6 +141,29 @@ TEST(SeatMaps, LoadsALayoutOnceAndAgainWhenItsSizeIsWrong) {
   maps.layout(2, 0, load);
   EXPECT_EQ(loads, 3);
   EXPECT_GE(maps.layouts().bytes(), 2 * layout().bytes());
+}
+
+TEST(SeatMaps, SectionsComeWithALayoutOrAlone) {
+  SeatMaps maps(1 << 20, 1 << 20);
+  int alone = 0;
+  const auto load_sections = [&] { ++alone; return layout().sections; };
+  maps.layout(1, 0, layout);
+  EXPECT_EQ(maps.sections(1, load_sections)->names, layout().sections.names);
+  EXPECT_EQ(alone, 0) << "the layout brought its sections";
+  maps.sections(2, load_sections);
+  maps.sections(2, load_sections);
+  EXPECT_EQ(alone, 1) << "loaded once, without the seats";
+  EXPECT_EQ(maps.layouts().size(), 1u) << "and no layout for it";
+}
+
+TEST(SeatMaps, SectionsOfManyEventsDoNotPushOutALayout) {
+  SeatMaps maps(1 << 20, 16 * 1024);
+  maps.layout(1, 0, layout);
+  for (int id = 2; id < 5000; ++id) maps.sections(id, [] { return layout().sections; });
+  EXPECT_EQ(maps.layouts().size(), 1u);
+  EXPECT_EQ(maps.layouts().evictions(), 0u);
+  EXPECT_LE(maps.sections_cache().bytes(), 64u * 1024);
+  EXPECT_GT(maps.sections_cache().evictions(), 0u);
 }
 
 TEST(SeatMaps, LayoutsAreBoundedByBytes) {
@@ -169,7 +193,7 @@ TEST(SeatMaps, TheEmptyAnswerIsNeverKept) {
   Request req;
   req.accept_encoding = "gzip";
   for (int i = 0; i < 100; ++i) {
-    const Response res = maps.respond_empty(req, 1, l, tag);
+    const Response res = maps.respond_empty(req, 1, l.sections, tag);
     EXPECT_EQ(res.status, 200);
     EXPECT_TRUE(has_header(res, "ETag", tag));
     EXPECT_TRUE(has_header(res, "Content-Encoding", "gzip"));
@@ -177,9 +201,9 @@ TEST(SeatMaps, TheEmptyAnswerIsNeverKept) {
   EXPECT_EQ(maps.maps().size(), 0u);
   EXPECT_EQ(maps.maps().bytes(), 0u);
   req.accept_encoding.clear();
-  EXPECT_EQ(maps.respond_empty(req, 1, l, tag).body, empty_seat_map(1, l));
+  EXPECT_EQ(maps.respond_empty(req, 1, l.sections, tag).body, empty_seat_map(1, l.sections));
   req.if_none_match = tag;
-  EXPECT_EQ(maps.respond_empty(req, 1, l, tag).status, 304);
+  EXPECT_EQ(maps.respond_empty(req, 1, l.sections, tag).status, 304);
 }
 
 TEST(SeatMaps, AnswersWithTheEtagRules) {

@@ -21,8 +21,8 @@ inline constexpr int kSlotsPerFunction = 64;
 
 /// The worker caches whose use is counted: each is the `cache` label of
 /// evently_cache_*; a new cache takes a free index below kCacheSlots.
-enum class CacheName : int { seat_map = 0, seat_layout = 1 };
-inline constexpr const char* kCacheNames[] = {"seat_map", "seat_layout"};
+enum class CacheName : int { seat_map = 0, seat_layout = 1, seat_sections = 2 };
+inline constexpr const char* kCacheNames[] = {"seat_map", "seat_layout", "seat_sections"};
 inline constexpr int kCacheNameCount = sizeof kCacheNames / sizeof kCacheNames[0];
 inline constexpr int kCacheSlots = 8;
 

@@ -22,19 +22,30 @@ namespace evently {
 extern const Statement kSeatLayoutStatement;
 extern const Statement kSectionsStatement;
 
+/// An event's sections in map order: all a request for a section the event
+/// does not have needs.
+struct SeatSections {
+  std::string json;                ///< [Section as in Event]
+  std::vector<std::string> names;
+
+  /// The index of the section named `name`, if the event has one.
+  [[nodiscard]] std::optional<uint32_t> index(const std::string& name) const;
+  /// What it takes in memory, about.
+  [[nodiscard]] size_t bytes() const;
+};
+
+SeatSections load_seat_sections(Db& db, int64_t event_id);
+
 /// An event's seats in map order (section, row, number), each pre-rendered
 /// up to its status.
 struct SeatLayout {
-  std::string sections_json;
-  std::vector<std::string> section_names;
+  SeatSections sections;
   struct Seat {
     uint32_t section;
     std::string prefix;  ///< {"id":..,"section":..,"row":..,"number":..,"price_cents":..,"status":"
   };
   std::vector<Seat> seats;
 
-  /// The index of the section named `name`, if the event has one.
-  [[nodiscard]] std::optional<uint32_t> section_index(const std::string& name) const;
   /// What the layout takes in memory, about.
   [[nodiscard]] size_t bytes() const;
 };
@@ -58,8 +69,8 @@ std::string render_seat_map(int64_t event_id, const SeatLayout& layout, std::str
                             const std::optional<std::string>& status);
 
 /// The map with no seats (a section the event does not have), from the
-/// layout alone.
-std::string empty_seat_map(int64_t event_id, const SeatLayout& layout);
+/// sections alone.
+std::string empty_seat_map(int64_t event_id, const SeatSections& sections);
 
 /// The cache key of an event's map under a filter: distinct for every event
 /// and filter (no section and an empty one differ).
@@ -69,12 +80,18 @@ std::string seat_map_key(int64_t event_id, const SeatMapFilter& filter);
 /// the same in every worker and build, different for every filter.
 std::string seat_map_etag(int64_t event_id, std::string_view version, const SeatMapFilter& filter);
 
-/// One worker's rendered maps and loaded layouts, each bounded by bytes with
-/// least-recently-used eviction; hits, misses, evictions, sizes and renders
-/// are counted in the worker's metrics.
+/// One worker's rendered maps, loaded layouts and events' sections, each
+/// bounded by bytes with least-recently-used eviction (the sections take a
+/// sixteenth of the layouts' budget, apart from it: requests for unknown
+/// sections of many events never push out a layout); hits, misses,
+/// evictions, sizes and renders are counted in the worker's metrics.
 class SeatMaps {
  public:
   SeatMaps(size_t map_bytes, size_t layout_bytes);
+
+  /// The event's sections, kept once loaded (or once its layout was).
+  std::shared_ptr<const SeatSections> sections(int64_t event_id, const std::function<SeatSections()>& load);
+  std::shared_ptr<const SeatSections> sections(Db& db, int64_t event_id);
 
   /// The event's layout, kept once loaded; `seats` (when not 0) is how many
   /// seats the event has now: a kept layout of another size is loaded again.
@@ -95,19 +112,22 @@ class SeatMaps {
                    const std::string& etag);
 
   /// The answer with no seats, made from the layout and not kept.
-  Response respond_empty(const Request& req, int64_t event_id, const SeatLayout& layout,
+  Response respond_empty(const Request& req, int64_t event_id, const SeatSections& sections,
                          const std::string& etag);
 
   [[nodiscard]] const LruCache& maps() const { return maps_; }
   [[nodiscard]] const LruCache& layouts() const { return layouts_; }
+  [[nodiscard]] const LruCache& sections_cache() const { return sections_; }
 
  private:
   void publish();  ///< evictions and sizes into the worker's metrics
 
   LruCache maps_;
   LruCache layouts_;
+  LruCache sections_;
   uint64_t map_evictions_ = 0;
   uint64_t layout_evictions_ = 0;
+  uint64_t section_evictions_ = 0;
 };
 
 }  // namespace evently
