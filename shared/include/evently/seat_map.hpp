@@ -52,7 +52,7 @@ struct SeatLayout {
 
 SeatLayout load_seat_layout(Db& db, int64_t event_id);
 
-/// The map's filters: ?section= and ?status=.
+/// The map's filters: ?section= and ?status= (a valid status, see below).
 struct SeatMapFilter {
   std::optional<std::string> section;
   std::optional<std::string> status;
