@@ -97,7 +97,7 @@ p50_of() { awk -F'|' -v l="$1" '$1 == l {v = $3} END {print v}' "$OUT/results.tx
 p99_of() { awk -F'|' -v l="$1" '$1 == l {v = $4} END {print v}' "$OUT/results.txt"; }
 statuses_of() { awk -F'|' -v l="$1" '$1 == l {v = $5} END {print v}' "$OUT/results.txt"; }
 ratio() { # a b -> a/b to two decimals, or "—" when either is missing or b is 0
-  awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "—"; else printf "%.2f", a / b }'
+  awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "—"; else printf (a / b < 0.1 ? "%.3f" : "%.2f"), a / b }'
 }
 replace_results_section() { # heading file: put file in bench/RESULTS.md in place of the
   # section that starts with heading (up to the next "## "), or append it.
