@@ -1,13 +1,20 @@
 -- Analytics volume for bench/run: 1,000 events of 1,000 seats and one
 -- booking per seat (1,000,000 bookings, a tenth of them cancelled), spread
 -- over the last 60 days and over the bench users. Set-based; idempotent (does
--- nothing when the events exist).
+-- nothing when the events exist). `-v events=N` makes it N events (N x 1,000
+-- bookings): only the events missing up to N are added, with their bookings,
+-- so a larger volume can be grown in steps of one transaction each.
 \set ON_ERROR_STOP on
-SELECT count(*) = 0 AS fresh FROM events WHERE venue = 'Analytics Hall' \gset
+\if :{?events}
+\else
+\set events 1000
+\endif
+SELECT count(*) AS have, coalesce(max(id), 0) AS last_id, count(*) < :events AS fresh
+  FROM events WHERE venue = 'Analytics Hall' \gset
 \if :fresh
 SELECT count(create_event('Analytics Show ' || g, 'Analytics Hall', '', now() + interval '90 days',
                           '[{"name":"Main","rows":10,"seats_per_row":100,"price_cents":2500}]', 600))
-  FROM generate_series(1, 1000) g;
+  FROM generate_series(:have + 1, :events) g;
 
 CREATE TEMP TABLE gen AS
 SELECT s.id AS seat_id, s.event_id, s.price_cents, nextval('bookings_id_seq') AS booking_id,
@@ -15,7 +22,7 @@ SELECT s.id AS seat_id, s.event_id, s.price_cents, nextval('bookings_id_seq') AS
        now() - random() * interval '60 days' AS created_at,
        random() < 0.1 AS cancelled
   FROM seats s JOIN events e ON e.id = s.event_id
- WHERE e.venue = 'Analytics Hall';
+ WHERE e.venue = 'Analytics Hall' AND e.id > :last_id;
 
 INSERT INTO bookings (id, event_id, user_id, status, seat_count, total_cents, created_at, cancelled_at)
 SELECT booking_id, event_id, user_id, CASE WHEN cancelled THEN 'cancelled' ELSE 'confirmed' END, 1,

@@ -89,3 +89,25 @@ run_pgbench() { # label script conns -> appends "label|tps"
   log "$label: $tps tps"
 }
 
+
+# --- helpers for bench/compare and bench/scaling ------------------------------------
+# Fields of a row of OUT/results.txt, by its label.
+rate_of() { awk -F'|' -v l="$1" '$1 == l {v = $2} END {print v}' "$OUT/results.txt"; }
+p50_of() { awk -F'|' -v l="$1" '$1 == l {v = $3} END {print v}' "$OUT/results.txt"; }
+p99_of() { awk -F'|' -v l="$1" '$1 == l {v = $4} END {print v}' "$OUT/results.txt"; }
+statuses_of() { awk -F'|' -v l="$1" '$1 == l {v = $5} END {print v}' "$OUT/results.txt"; }
+ratio() { # a b -> a/b to two decimals, or "—" when either is missing or b is 0
+  awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "—"; else printf (a / b < 0.1 ? "%.3f" : "%.2f"), a / b }'
+}
+replace_results_section() { # heading file: put file in bench/RESULTS.md in place of the
+  # section that starts with heading (up to the next "## "), or append it.
+  local heading=$1 file=$2 results=$ROOT/bench/RESULTS.md
+  [ -f "$results" ] || : >"$results"
+  awk -v h="$heading" -v f="$file" '
+    function emit() { if (!done) { while ((getline line < f) > 0) print line; close(f); done = 1 } }
+    $0 == h { skip = 1; emit(); next }
+    skip && /^## / { skip = 0; print "" }
+    !skip { print }
+    END { if (!done) { print ""; emit() } }' "$results" >"$results.new"
+  mv "$results.new" "$results"
+}
