@@ -43,16 +43,16 @@ for path in "/events/$EVENT" "/events?q=$TAG"; do
   check "$path: a weak ETag" "${ETAG:0:3}" 'W/"'
   expect_header Cache-Control no-cache
   for i in $(seq "$READS"); do
-    req GET "$path" -H "If-None-Match: $ETAG"
+    req GET "$path" "" -H "If-None-Match: $ETAG"
     check "$path: If-None-Match with the current tag is 304 (read $i)" "$STATUS" 304
     check "$path: a 304 has no body" "$BODY" ""
     check "$path: the 304 names the tag" "$(header ETag)" "$ETAG"
   done
-  req GET "$path" -H 'If-None-Match: W/"stale"'
+  req GET "$path" "" -H 'If-None-Match: W/"stale"'
   expect_status 200 "$path: another tag is a 200"
-  req GET "$path" -H 'Accept-Encoding: gzip' --compressed
+  req GET "$path" "" -H 'Accept-Encoding: gzip' --compressed
   expect_status 200 "$path: gzip"
-  check "$path: the gzipped body is the same JSON" "$(json .id // .events[0].id)" "$EVENT"
+  check "$path: the gzipped body is the same JSON" "$(json ".id // .events[0].id")" "$EVENT"
 done
 every_read_shows "at first" "10 0 0"
 
@@ -68,9 +68,9 @@ every_read_shows "after a booking" "8 0 2"
 E1=$(event_tag); S1=$(search_tag)
 check "a booking moves the event's tag" "$([ "$E1" != "$E0" ] && echo moved)" moved
 check "a booking moves the search page's tag" "$([ "$S1" != "$S0" ] && echo moved)" moved
-req GET "/events/$EVENT" -H "If-None-Match: $E0"
+req GET "/events/$EVENT" "" -H "If-None-Match: $E0"
 expect_status 200 "the old event tag is no longer current"
-req GET "/events?q=$TAG" -H "If-None-Match: $S0"
+req GET "/events?q=$TAG" "" -H "If-None-Match: $S0"
 expect_status 200 "the old search tag is no longer current"
 
 TOKEN=$USER_TOKEN
@@ -101,29 +101,41 @@ check "a cancellation moves the search page's tag" "$([ "$S3" != "$S1" ] && echo
 # A hold lasts the event's hold_seconds; past its expires_at it counts as
 # available at once, whether or not a sweep has run.
 TOKEN=$ADMIN_TOKEN
-req PATCH "/admin/events/$EVENT" '{"hold_seconds":2}'
+req PATCH "/admin/events/$EVENT" '{"hold_seconds":3}'
 expect_status 200 "PATCH hold_seconds"
 TOKEN=""
 E4=$(event_tag); S4=$(search_tag)
 check "a PATCH moves the event's tag" "$([ "$E4" != "$E3" ] && echo moved)" moved
 check "a PATCH moves the search page's tag" "$([ "$S4" != "$S3" ] && echo moved)" moved
 req GET "/events/$EVENT"
-expect_json .hold_seconds 2 "the PATCH shows at once"
+expect_json .hold_seconds 3 "the PATCH shows at once"
 TOKEN=$USER_TOKEN
 req POST /holds "{\"event_id\":$EVENT,\"seat_ids\":[${SEATS[5]}]}"
 expect_status 201 "a short hold"
 EXPIRES=$(json .expires_at | tr -d '"')
 TOKEN=""
-every_read_shows "during a short hold" "9 1 0"
 E5=$(event_tag); S5=$(search_tag)
-# Wait until the database's clock is past expires_at (no timing asserted).
+before_expiry() { [ "$(psql_q "SELECT now() < '$EXPIRES'::timestamptz")" = t ]; }
+# No timing is asserted: a read must show the hold when the database's clock
+# was still before expires_at after it answered.
+if before_expiry; then TAGS_BEFORE=yes; else TAGS_BEFORE=no; fi
+bad=0
+for i in $(seq "$READS"); do
+  got_event=$(counts_of_event)
+  got_search=$(counts_in_search)
+  before_expiry || break
+  [ "$got_event" = "9 1 0" ] && [ "$got_search" = "9 1 0" ] || bad=$((bad + 1))
+done
+check "during a short hold: every read shows 9 1 0" "$bad" 0
 for _ in $(seq 100); do
-  [ "$(psql_q "SELECT now() > '$EXPIRES'::timestamptz")" = t ] && break
+  before_expiry || break
   sleep 0.1
 done
 every_read_shows "once the hold has expired" "10 0 0"
-check "an expiry moves the event's tag" "$([ "$(event_tag)" != "$E5" ] && echo moved)" moved
-check "an expiry moves the search page's tag" "$([ "$(search_tag)" != "$S5" ] && echo moved)" moved
+if [ "$TAGS_BEFORE" = yes ]; then
+  check "an expiry moves the event's tag" "$([ "$(event_tag)" != "$E5" ] && echo moved)" moved
+  check "an expiry moves the search page's tag" "$([ "$(search_tag)" != "$S5" ] && echo moved)" moved
+fi
 
 # A PATCH that renames the event: every read shows the new name, the search
 # finds it under the new one and no longer under the old.
