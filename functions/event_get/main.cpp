@@ -9,7 +9,10 @@ using namespace evently;
 int main() {
   static LruCache cache(16 << 20);  // rendered events, by bytes, least recently used out
   // Event details may be a moment stale: they show counts, decide nothing.
-  return serve({.name = "event_get", .statements = {kEventReadStatement}, .stale_reads_ok = true},
+  return serve({.name = "event_get",
+                .statements = {kEventReadStatement},
+                .session_sql = "SET plan_cache_mode = force_generic_plan",
+                .stale_reads_ok = true},
                [](const Request& req, Db& db) {
                  const int64_t id = path_id(req, "event_not_found", "Event not found");
                  return event_answer(req, db, cache, id);
