@@ -48,13 +48,15 @@ LANGUAGE sql STABLE AS $$
         'created_at', rfc3339_exact(e.created_at), 'updated_at', rfc3339_exact(e.updated_at))::text, 2)
 $$;
 
--- The whole Event JSON from its static parts and its live counts (inlined
--- where it is called: a single expression).
+-- The whole Event JSON from its static parts and its live counts. Inlined
+-- where it is called (a single immutable expression: the casts are explicit,
+-- since text || integer is a stable function that would stop the inlining
+-- and cost a function call per event).
 CREATE FUNCTION event_doc_json(p_head text, p_tail text, p_capacity integer, p_booked integer,
                                p_held integer) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT p_head || (p_capacity - p_booked - p_held) || ', "held_seats" : ' || p_held
-           || ', "booked_seats" : ' || p_booked || p_tail
+    SELECT p_head || (p_capacity - p_booked - p_held)::text || ', "held_seats" : ' || p_held::text
+           || ', "booked_seats" : ' || p_booked::text || p_tail
 $$;
 
 -- Keeps the stored parts in step with the row; doc_version moves only when
@@ -121,7 +123,7 @@ CREATE TRIGGER events_catalog_update AFTER UPDATE OF name, venue, starts_at ON e
 -- Every event's JSON with its live counts, and the version of that JSON.
 CREATE VIEW event_reads AS
 SELECT e.id, e.starts_at, (extract(epoch FROM e.starts_at) * 1000000)::bigint AS starts_us,
-       e.doc_version || '.' || b.booked || '.' || h.held AS version,
+       e.doc_version::text || '.' || b.booked::text || '.' || h.held::text AS version,
        event_doc_json(e.doc_head, e.doc_tail, e.capacity, b.booked, h.held) AS doc
   FROM events e
  CROSS JOIN LATERAL (SELECT coalesce(sum(c.booked), 0)::integer AS booked
