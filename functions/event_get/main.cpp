@@ -1,18 +1,20 @@
-// GET /events/{id}: one event with its live seat counts.
+// GET /events/{id}: one event with its live seat counts. One round trip reads
+// the event's version and, only when it is not the one this worker has
+// cached, its JSON; the answer carries a weak ETag (304 to If-None-Match).
+#include "evently/events.hpp"
 #include "evently/server.hpp"
 
 using namespace evently;
 
-static const Statement kEvent{"event_get", "SELECT event_json(e)::text FROM events e WHERE e.id = $1",
-                              true};
-
 int main() {
+  static LruCache cache(16 << 20);  // rendered events, by bytes, least recently used out
   // Event details may be a moment stale: they show counts, decide nothing.
-  return serve({.name = "event_get", .statements = {kEvent}, .stale_reads_ok = true},
+  return serve({.name = "event_get",
+                .statements = {kEventReadStatement},
+                .session_sql = "SET plan_cache_mode = force_generic_plan",
+                .stale_reads_ok = true},
                [](const Request& req, Db& db) {
                  const int64_t id = path_id(req, "event_not_found", "Event not found");
-                 const auto rows = db.exec(kEvent.name, id);
-                 if (rows.empty()) throw ApiError(404, "event_not_found", "Event not found");
-                 return Response::json(200, rows[0][0].c_str());
+                 return event_answer(req, db, cache, id);
                });
 }

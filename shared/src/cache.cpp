@@ -34,6 +34,13 @@ LruCache::Ptr LruCache::get(const std::string& key, std::string_view version) {
   return it->entry;
 }
 
+LruCache::Ptr LruCache::peek(const std::string& key) {
+  const auto found = index_.find(key);
+  if (found == index_.end()) return nullptr;
+  order_.splice(order_.begin(), order_, found->second);
+  return found->second->entry;
+}
+
 LruCache::Ptr LruCache::put(const std::string& key, Entry entry) {
   if (const auto found = index_.find(key); found != index_.end()) erase(found->second);
   auto ptr = std::make_shared<Entry>(std::move(entry));

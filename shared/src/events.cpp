@@ -1,7 +1,11 @@
 #include "evently/events.hpp"
 
+#include <sodium.h>
+
+#include <array>
 #include <set>
 
+#include "evently/cursor.hpp"
 #include "evently/json.hpp"
 #include "evently/time.hpp"
 
@@ -11,7 +15,227 @@ namespace {
 constexpr int64_t kMaxSeats = 100000;
 constexpr size_t kMaxSections = 50;
 
+// A search for a term first walks this many events in start order: a term
+// found in that many enough times fills its page from the start-time index;
+// a rarer one is looked up in the trigram indexes instead.
+constexpr int kWalk = 256;
+
+// The page of the events whose ids were found, with their live counts, and
+// the catalog version it was read at (one row with NULLs when none). Follows
+// a WITH that defines found(id).
+#define EVENTLY_PAGE_OF_FOUND                                                                \
+  ", page AS (SELECT r.doc, r.starts_us, r.id, r.starts_at FROM found f "                   \
+  "JOIN event_reads r ON r.id = f.id) "                                                     \
+  "SELECT c.version, p.doc, p.starts_us, p.id FROM event_catalog c LEFT JOIN page p ON true " \
+  "ORDER BY p.starts_at, p.id"
+constexpr const char* kPageOfIds = EVENTLY_PAGE_OF_FOUND;
+
+// A case-insensitive substring pattern that takes % and _ literally.
+std::optional<std::string> contains_pattern(const std::optional<std::string>& text) {
+  if (!text || text->empty()) return std::nullopt;
+  std::string out = "%";
+  for (const char c : *text) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + '%';
+}
+
+int shape_of(const EventSearch& s) {
+  return (s.q ? 1 : 0) | (s.venue ? 2 : 0) | (s.from ? 4 : 0) | (s.to ? 8 : 0) | (s.page.after ? 16 : 0);
+}
+
+const char* kShapeNames[32] = {
+    "events_search_0",  "events_search_1",  "events_search_2",  "events_search_3",  "events_search_4",
+    "events_search_5",  "events_search_6",  "events_search_7",  "events_search_8",  "events_search_9",
+    "events_search_10", "events_search_11", "events_search_12", "events_search_13", "events_search_14",
+    "events_search_15", "events_search_16", "events_search_17", "events_search_18", "events_search_19",
+    "events_search_20", "events_search_21", "events_search_22", "events_search_23", "events_search_24",
+    "events_search_25", "events_search_26", "events_search_27", "events_search_28", "events_search_29",
+    "events_search_30", "events_search_31"};
+
+const Statement kPageByIds{
+    "events_by_ids",
+    "WITH found AS (SELECT unnest($2::bigint[]) AS id WHERE (SELECT version FROM event_catalog) = $1)"
+    EVENTLY_PAGE_OF_FOUND,
+    true};
+
+// The parameters of a search, in the order its shape's SQL numbers them.
+std::vector<std::string> search_params(const EventSearch& s) {
+  std::vector<std::string> p;
+  if (s.q) p.push_back(*s.q);
+  if (s.venue) p.push_back(*s.venue);
+  if (s.from) p.push_back(*s.from);
+  if (s.to) p.push_back(*s.to);
+  if (s.page.after) {
+    p.push_back(format_utc((*s.page.after)[0]));
+    p.push_back(std::to_string((*s.page.after)[1]));
+  }
+  p.push_back(std::to_string(s.page.limit + 1));
+  return p;
+}
+
+// {"events":[...],"next_cursor":...} from rows (version, doc, starts_us, id)
+// fetched with LIMIT limit + 1; `ids` gets their ids as a bigint[] literal.
+std::string render_page(const pqxx::result& rows, int64_t limit, std::string& ids) {
+  std::vector<pqxx::result::size_type> found;
+  for (pqxx::result::size_type i = 0; i < rows.size(); ++i)
+    if (!rows[i][1].is_null()) found.push_back(i);
+  const size_t shown = std::min(found.size(), static_cast<size_t>(limit));
+  std::string out = "{\"events\":[";
+  ids = "{";
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (i > 0) ids += ',';
+    ids += rows[found[i]][3].c_str();
+    if (i >= shown) continue;
+    if (i > 0) out += ',';
+    out += rows[found[i]][1].c_str();
+  }
+  ids += '}';
+  out += "],\"next_cursor\":";
+  if (found.size() > shown) {
+    const auto& last = rows[found[shown - 1]];
+    out += '"' + encode_cursor({last[2].as<int64_t>(), last[3].as<int64_t>()}) + '"';
+  } else {
+    out += "null";
+  }
+  return out + '}';
+}
+
+std::string digest_tag(const std::string& body) {
+  std::array<unsigned char, 12> hash{};
+  crypto_generichash(hash.data(), hash.size(), reinterpret_cast<const unsigned char*>(body.data()),
+                     body.size(), nullptr, 0);
+  char hex[2 * 12 + 1];
+  sodium_bin2hex(hex, sizeof hex, hash.data(), hash.size());
+  return std::string("W/\"p") + hex + '"';
+}
+
+void add_length_prefixed(std::string& key, const std::optional<std::string>& part) {
+  if (!part) {
+    key += "-;";
+    return;
+  }
+  key += std::to_string(part->size()) + ':' + *part + ';';
+}
+
 }  // namespace
+
+const Statement kEventReadStatement{
+    "event_read",
+    "SELECT r.version, CASE WHEN r.version IS DISTINCT FROM $2 THEN r.doc END FROM event_reads r "
+    "WHERE r.id = $1",
+    true};
+
+Response event_answer(const Request& req, Db& db, LruCache& cache, int64_t id) {
+  const std::string key = std::to_string(id);
+  LruCache::Ptr entry = cache.peek(key);
+  const auto rows = db.exec(kEventReadStatement.name, id, entry ? entry->version.c_str() : nullptr);
+  if (rows.empty()) throw ApiError(404, "event_not_found", "Event not found");
+  const std::string version = rows[0][0].c_str();
+  if (!entry || entry->version != version)
+    entry = cache.put(key, LruCache::Entry{.version = version, .body = rows[0][1].c_str(), .gzipped = {}});
+  return cached_response(req, cache, key, entry, "W/\"e" + key + "-" + version + '"');
+}
+
+EventSearch read_event_search(Validator& v, const Request& req) {
+  EventSearch s;
+  s.q = contains_pattern(req.param("q"));
+  s.venue = contains_pattern(req.param("venue"));
+  s.from = format_utc(v.query_time(req.param("from"), "from", false));
+  s.to = format_utc(v.query_time(req.param("to"), "to", true));
+  s.page = read_page(v, req, 2);
+  return s;
+}
+
+std::string event_search_sql(bool q, bool venue, bool from, bool to, bool cursor) {
+  int n = 0;
+  const auto param = [&n] {
+    std::string p(1, '$');
+    return p.append(std::to_string(++n));
+  };
+  std::string term;  // the text filters
+  if (q) {
+    const std::string p = param();
+    term = "(e.name ILIKE " + p + " OR e.venue ILIKE " + p + ")";
+  }
+  if (venue) term += (term.empty() ? "" : " AND ") + std::string("e.venue ILIKE ") + param();
+  std::string range;  // the start-time bounds
+  const auto add_range = [&range](const std::string& cond) { range += (range.empty() ? "" : " AND ") + cond; };
+  if (from) add_range("e.starts_at >= " + param() + "::timestamptz");
+  if (to) add_range("e.starts_at <= " + param() + "::timestamptz");
+  if (cursor) {
+    const std::string at = param();
+    add_range("(e.starts_at, e.id) > (" + at + "::timestamptz, " + param() + "::bigint)");
+  }
+  const std::string limit = param() + "::integer";
+  const std::string where_range = range.empty() ? "" : " WHERE " + range;
+  const std::string order = " ORDER BY e.starts_at, e.id";
+
+  if (term.empty())
+    return "WITH found AS (SELECT e.id FROM events e" + where_range + order + " LIMIT " + limit + ")" +
+           kPageOfIds;
+  // A term: the walk in start order decides. When it met the term often
+  // enough to fill the page (or walked every event in range), its hits are
+  // the page; otherwise the trigram indexes find every match, sorted after.
+  // Only the branch taken runs (its gate is a one-time filter).
+  const std::string walk = std::to_string(kWalk);
+  return "WITH walk AS MATERIALIZED (SELECT e.id, e.starts_at, " + term + " AS hit FROM events e" +
+         where_range + order + " LIMIT " + walk + "), "
+         "walked AS MATERIALIZED (SELECT w.id, w.starts_at FROM walk w WHERE w.hit "
+         "ORDER BY w.starts_at, w.id LIMIT " + limit + "), "
+         "decided AS MATERIALIZED (SELECT (SELECT count(*) FROM walked) >= " + limit +
+         " OR (SELECT count(*) FROM walk) < " + walk + " AS by_walk), "
+         "matched AS MATERIALIZED (SELECT e.id, e.starts_at FROM events e WHERE " + term +
+         (range.empty() ? "" : " AND " + range) + "), "
+         "found AS (SELECT w.id FROM walked w WHERE (SELECT by_walk FROM decided) "
+         "UNION ALL (SELECT m.id FROM matched m WHERE NOT (SELECT by_walk FROM decided) "
+         "ORDER BY m.starts_at, m.id LIMIT " + limit + "))" + kPageOfIds;
+}
+
+std::vector<Statement> event_search_statements() {
+  // The SQL lives as long as the process (Statement holds pointers).
+  static const std::vector<std::string> sql = [] {
+    std::vector<std::string> all;
+    for (int shape = 0; shape < 32; ++shape)
+      all.push_back(event_search_sql(shape & 1, shape & 2, shape & 4, shape & 8, shape & 16));
+    return all;
+  }();
+  std::vector<Statement> out;
+  for (int shape = 0; shape < 32; ++shape) out.push_back(Statement{kShapeNames[shape], sql[shape].c_str(), true});
+  out.push_back(kPageByIds);
+  return out;
+}
+
+std::string event_search_key(const EventSearch& s) {
+  std::string key = std::to_string(s.page.limit) + ';';
+  add_length_prefixed(key, s.q);
+  add_length_prefixed(key, s.venue);
+  add_length_prefixed(key, s.from);
+  add_length_prefixed(key, s.to);
+  if (s.page.after) key += std::to_string((*s.page.after)[0]) + ',' + std::to_string((*s.page.after)[1]);
+  return key;
+}
+
+Response EventPages::answer(const Request& req, Db& db, const EventSearch& search) {
+  const std::string key = event_search_key(search);
+  pqxx::result rows;
+  bool fresh = false;  // rows came from the ids still valid at the catalog version
+  if (const LruCache::Ptr cached = ids_.peek(key)) {
+    rows = db.exec(kPageByIds.name, cached->version, cached->body);
+    fresh = !rows.empty() && cached->version == rows[0][0].c_str();
+  }
+  std::string ids;
+  if (!fresh) {
+    rows = db.exec(kShapeNames[shape_of(search)], pqxx::prepare::make_dynamic_params(search_params(search)));
+  }
+  std::string body = render_page(rows, search.page.limit, ids);
+  if (!fresh) ids_.put(key, LruCache::Entry{.version = rows[0][0].c_str(), .body = ids, .gzipped = {}});
+  const std::string tag = digest_tag(body);
+  LruCache::Ptr page = pages_.get(key, tag);
+  if (!page) page = pages_.put(key, LruCache::Entry{.version = tag, .body = std::move(body), .gzipped = {}});
+  return cached_response(req, pages_, key, page, tag);
+}
 
 EventDetails read_event_details(Validator& v, const cJSON* body, bool required) {
   EventDetails d;

@@ -35,6 +35,11 @@ class LruCache {
   /// when there is none. An entry of another version is dropped.
   Ptr get(const std::string& key, std::string_view version);
 
+  /// The entry of `key` whatever its version, now the most recently used;
+  /// null when there is none. For a read that sends the cached version to
+  /// PostgreSQL and is answered with the new data only when it moved.
+  Ptr peek(const std::string& key);
+
   /// Keeps `entry` as `key` (replacing any), evicting the least recently
   /// used until the cache fits. An entry larger than the whole budget is
   /// returned but not kept.
