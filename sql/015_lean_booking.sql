@@ -1,0 +1,153 @@
+-- The booking path, leaner: POST /bookings is one statement, and book() does
+-- fewer statements for the same guarantees. Each statement's cost was
+-- measured with pgbench (bench/statements, bench/pgbench/*.sql; the table is
+-- in bench/RESULTS.md, "The booking path, statement by statement").
+--
+-- 1. book(p_token, ...) takes the hash of the caller's bearer token and
+--    checks the session itself: authentication and booking are one round
+--    trip. An unknown or expired session answers o_status 401 (no body; the
+--    worker writes the contract's answer) before anything else, so the
+--    contract's order holds: 401, then validation (in the worker, which
+--    looks the session up on its own only when the body is invalid), then
+--    the rules below. The worker checks an Admission-Token by its signature
+--    and passes the user it admits (p_admitted_user); the gate opens only
+--    when that user is the session's.
+-- 2. The same guarantees in fewer statements:
+--    - the event row (FOR KEY SHARE, step 1 of the lock order) and the
+--      waitlist's probe (is anyone waiting?) are one statement, and
+--      waitlist_serve() is called only when someone is waiting;
+--    - the seats are locked (FOR UPDATE, ascending id), checked, summed and
+--      rendered as the Booking's seats in one statement, so the answer is
+--      built from what the booking wrote, without booking_json() reading it
+--      back (the same builders, so the same text);
+--    - the ids that are not seats of the event are worked out only when
+--      some are missing;
+--    - the booking, its booking_seats, the seats' claim, the counter shard
+--      and the analytics totals (booking_stats, whose trigger keeps the
+--      roll-ups) are written by one statement of data-modifying CTEs, in the
+--      lock order of sql/003 and sql/006: the seats are locked already, and
+--      booking_stats reads the counter shard's CTE, so the shard is locked
+--      before booking_stats (the roll-ups follow in its trigger, at the end
+--      of the statement). Every constraint of sql/001 and sql/006 still
+--      checks them.
+--    Idempotency keys are claimed and stored as before (only when a key is
+--    given). The older book(p_user, ...) stays for any caller of it.
+
+CREATE FUNCTION book(p_token bytea, p_event bigint, p_seats bigint[], p_admitted_user bigint,
+                     p_key text, p_request text, OUT o_status integer, OUT o_body text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_user    bigint;
+    v_starts  timestamptz;
+    v_gated   boolean;
+    v_waiting boolean;
+    v_found   bigint[];
+    v_taken   bigint[];
+    v_invalid bigint[];
+    v_total   bigint;
+    v_seats   json;
+    v_booking bigint;
+    v_created timestamptz;
+BEGIN
+    SELECT s.user_id INTO v_user FROM sessions s
+     WHERE s.token_hash = p_token AND s.expires_at > now();
+    IF NOT FOUND THEN
+        o_status := 401;
+        RETURN;
+    END IF;
+
+    IF p_key IS NOT NULL THEN
+        SELECT c.o_status, c.o_body INTO o_status, o_body
+          FROM idempotency_claim('booking', v_user, p_key, p_request) c;
+        IF o_status IS NOT NULL THEN
+            RETURN;
+        END IF;
+    END IF;
+
+    SELECT e.starts_at, e.admission_rate IS NOT NULL,
+           EXISTS (SELECT 1 FROM waitlist_entries w WHERE w.event_id = e.id AND w.status = 'waiting')
+      INTO v_starts, v_gated, v_waiting
+      FROM events e WHERE e.id = p_event FOR KEY SHARE;
+    IF NOT FOUND THEN
+        o_status := 404;
+        o_body := problem(404, 'event_not_found', 'Event not found');
+    ELSIF v_starts <= clock_timestamp() THEN
+        o_status := 409;
+        o_body := problem(409, 'event_started', 'The event has already started');
+    ELSIF v_gated AND v_user IS DISTINCT FROM p_admitted_user THEN
+        o_status := 403;
+        o_body := admission_required();
+    ELSE
+        IF v_waiting THEN
+            -- Freed seats go to the waitlist before anyone books them.
+            PERFORM waitlist_serve(p_event);
+        END IF;
+        SELECT array_agg(l.id ORDER BY l.id),
+               array_agg(l.id ORDER BY l.id)
+                   FILTER (WHERE l.booking_id IS NOT NULL OR l.held_until > clock_timestamp()),
+               coalesce(sum(l.price_cents), 0),
+               json_agg(json_build_object('id', l.id, 'section', l.section, 'row', l.row,
+                                          'number', l.number, 'price_cents', l.price_cents)
+                        ORDER BY l.id)
+          INTO v_found, v_taken, v_total, v_seats
+          FROM (SELECT s.id, s.booking_id, s.held_until, s.price_cents, s.row, s.number,
+                       sec.name AS section
+                  FROM seats s JOIN sections sec ON sec.id = s.section_id
+                 WHERE s.id = ANY (p_seats) AND s.event_id = p_event
+                 ORDER BY s.id FOR UPDATE OF s) l;
+        IF coalesce(cardinality(v_found), 0) < cardinality(p_seats) THEN
+            v_invalid := ARRAY(SELECT x FROM unnest(p_seats) x
+                                WHERE x <> ALL (coalesce(v_found, '{}')) ORDER BY x);
+            o_status := 400;
+            o_body := problem(400, 'invalid_seats',
+                              format('%s of the requested seats are not seats of this event',
+                                     cardinality(v_invalid)),
+                              jsonb_build_object('invalid_seat_ids', v_invalid));
+        ELSIF v_taken IS NOT NULL THEN
+            o_status := 409;
+            o_body := problem(409, 'seat_unavailable',
+                              format('%s of the requested seats are already taken',
+                                     cardinality(v_taken)),
+                              jsonb_build_object('unavailable_seat_ids', v_taken));
+        ELSE
+            WITH b AS (
+                INSERT INTO bookings (event_id, user_id, seat_count, total_cents)
+                VALUES (p_event, v_user, cardinality(v_found), v_total)
+                RETURNING id, created_at
+            ), bs AS (
+                INSERT INTO booking_seats (booking_id, seat_id)
+                SELECT b.id, unnest(v_found) FROM b
+            ), claim AS (
+                UPDATE seats s SET booking_id = b.id, hold_id = NULL, held_until = NULL
+                  FROM b WHERE s.id = ANY (v_found)
+            ), counts AS (
+                UPDATE event_seat_counts c
+                   SET booked = c.booked + cardinality(v_found), version = c.version + 1
+                 WHERE c.event_id = p_event AND c.shard = pg_backend_pid() % 16
+                RETURNING 1
+            ), stats AS (
+                INSERT INTO booking_stats AS t (event_id, day, shard, bookings, confirmed,
+                                                seats_sold, revenue_cents)
+                SELECT p_event, utc_day(b.created_at), pg_backend_pid() % 16, 1, 1,
+                       cardinality(v_found), v_total
+                  FROM b, (SELECT count(*) FROM counts) k  -- the counter shard first
+                ON CONFLICT (event_id, day, shard) DO UPDATE
+                   SET bookings = t.bookings + 1, confirmed = t.confirmed + 1,
+                       seats_sold = t.seats_sold + EXCLUDED.seats_sold,
+                       revenue_cents = t.revenue_cents + EXCLUDED.revenue_cents
+            )
+            SELECT b.id, b.created_at INTO v_booking, v_created FROM b;
+            o_status := 201;
+            -- booking_json()'s document, from what was just written.
+            o_body := json_build_object(
+                'id', v_booking, 'event_id', p_event, 'user_id', v_user, 'status', 'confirmed',
+                'seats', v_seats, 'total_cents', v_total, 'created_at', rfc3339_exact(v_created),
+                'cancelled_at', NULL)::text;
+        END IF;
+    END IF;
+
+    IF p_key IS NOT NULL THEN
+        PERFORM idempotency_store('booking', v_user, p_key, nullif(o_status, 403), o_body);
+    END IF;
+END
+$$;
