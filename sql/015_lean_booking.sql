@@ -20,6 +20,11 @@
 --      rendered as the Booking's seats in one statement, so the answer is
 --      built from what the booking wrote, without booking_json() reading it
 --      back (the same builders, so the same text);
+--    - the seats are found by their ids only: the event is checked as a
+--      filter that no index can serve, since the planner would otherwise
+--      walk seats_place_key through all of a new event's seats (an event
+--      created since the last ANALYZE is estimated to have none) and keep
+--      that plan;
 --    - the ids that are not seats of the event are worked out only when
 --      some are missing;
 --    - the booking, its booking_seats, the seats' claim, the counter shard
@@ -32,6 +37,47 @@
 --      checks them.
 --    Idempotency keys are claimed and stored as before (only when a key is
 --    given). The older book(p_user, ...) stays for any caller of it.
+
+-- Counter shards that open when an event is busy. Every event has the 16
+-- shards 0..15; a booking that finds all of them held by transactions in
+-- flight opens one more of its own (16..63, by backend), so that bookings
+-- of a busy event no longer queue behind one another's commits. Readers sum
+-- whatever shards there are, as before; quiet events keep 16. booking_stats
+-- and its roll-ups are sharded like the counter that guards them.
+ALTER TABLE event_seat_counts DROP CONSTRAINT event_seat_counts_shard_check,
+    ADD CONSTRAINT event_seat_counts_shard_check CHECK (shard BETWEEN 0 AND 63);
+ALTER TABLE booking_stats DROP CONSTRAINT booking_stats_shard_check,
+    ADD CONSTRAINT booking_stats_shard_check CHECK (shard BETWEEN 0 AND 63);
+ALTER TABLE stats_per_event DROP CONSTRAINT stats_per_event_shard_check,
+    ADD CONSTRAINT stats_per_event_shard_check CHECK (shard BETWEEN 0 AND 63);
+ALTER TABLE stats_per_day DROP CONSTRAINT stats_per_day_shard_check,
+    ADD CONSTRAINT stats_per_day_shard_check CHECK (shard BETWEEN 0 AND 63);
+
+-- The counter shard a booking of the event writes, locked (step 4 of the
+-- lock order): the backend's own (pg_backend_pid() % 16, as every other
+-- writer) unless a transaction in flight holds it, then any of the event's
+-- shards that nobody holds, and when every one is held, the backend's own
+-- extra shard (16 + pg_backend_pid() % 48), opened if need be. A shard's
+-- row stays locked until commit, and so do the booking_stats and roll-up
+-- rows of that shard that follow it.
+CREATE FUNCTION counter_shard(p_event bigint) RETURNS smallint
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_shard smallint;
+BEGIN
+    SELECT c.shard INTO v_shard FROM event_seat_counts c
+     WHERE c.event_id = p_event
+     ORDER BY c.shard <> pg_backend_pid() % 16, c.shard
+       FOR UPDATE SKIP LOCKED LIMIT 1;
+    IF NOT FOUND THEN
+        v_shard := 16 + pg_backend_pid() % 48;
+        -- Waits only for a backend that opens the same shard at this instant.
+        INSERT INTO event_seat_counts (event_id, shard) VALUES (p_event, v_shard)
+        ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN v_shard;
+END
+$$;
 
 CREATE FUNCTION book(p_token bytea, p_event bigint, p_seats bigint[], p_admitted_user bigint,
                      p_key text, p_request text, OUT o_status integer, OUT o_body text)
@@ -48,6 +94,7 @@ DECLARE
     v_seats   json;
     v_booking bigint;
     v_created timestamptz;
+    v_shard   smallint;
 BEGIN
     SELECT s.user_id INTO v_user FROM sessions s
      WHERE s.token_hash = p_token AND s.expires_at > now();
@@ -91,10 +138,10 @@ BEGIN
                         ORDER BY l.id)
           INTO v_found, v_taken, v_total, v_seats
           FROM (SELECT s.id, s.booking_id, s.held_until, s.price_cents, s.row, s.number,
-                       sec.name AS section
-                  FROM seats s JOIN sections sec ON sec.id = s.section_id
-                 WHERE s.id = ANY (p_seats) AND s.event_id = p_event
-                 ORDER BY s.id FOR UPDATE OF s) l;
+                       (SELECT sec.name FROM sections sec WHERE sec.id = s.section_id) AS section
+                  FROM seats s
+                 WHERE s.id = ANY (p_seats) AND (s.event_id = p_event) IS TRUE
+                 ORDER BY s.id FOR UPDATE) l;
         IF coalesce(cardinality(v_found), 0) < cardinality(p_seats) THEN
             v_invalid := ARRAY(SELECT x FROM unnest(p_seats) x
                                 WHERE x <> ALL (coalesce(v_found, '{}')) ORDER BY x);
@@ -110,31 +157,37 @@ BEGIN
                                      cardinality(v_taken)),
                               jsonb_build_object('unavailable_seat_ids', v_taken));
         ELSE
+            -- Its own statement: the one below must see a shard it opens.
+            v_shard := counter_shard(p_event);
+            -- The sub-statements run in this order: the booking (the main
+            -- query reads it), the claim and booking_seats, then the counter
+            -- shard and booking_stats (which reads the counter's CTE, so
+            -- that the lock order holds if the shard must be waited for).
             WITH b AS (
                 INSERT INTO bookings (event_id, user_id, seat_count, total_cents)
                 VALUES (p_event, v_user, cardinality(v_found), v_total)
                 RETURNING id, created_at
+            ), counts AS (
+                UPDATE event_seat_counts c
+                   SET booked = c.booked + cardinality(v_found), version = c.version + 1
+                 WHERE c.event_id = p_event AND c.shard = v_shard
+                RETURNING c.shard
+            ), stats AS (
+                INSERT INTO booking_stats AS t (event_id, day, shard, bookings, confirmed,
+                                                seats_sold, revenue_cents)
+                SELECT p_event, utc_day(b.created_at), counts.shard, 1, 1, cardinality(v_found),
+                       v_total
+                  FROM b, counts
+                ON CONFLICT (event_id, day, shard) DO UPDATE
+                   SET bookings = t.bookings + 1, confirmed = t.confirmed + 1,
+                       seats_sold = t.seats_sold + EXCLUDED.seats_sold,
+                       revenue_cents = t.revenue_cents + EXCLUDED.revenue_cents
             ), bs AS (
                 INSERT INTO booking_seats (booking_id, seat_id)
                 SELECT b.id, unnest(v_found) FROM b
             ), claim AS (
                 UPDATE seats s SET booking_id = b.id, hold_id = NULL, held_until = NULL
                   FROM b WHERE s.id = ANY (v_found)
-            ), counts AS (
-                UPDATE event_seat_counts c
-                   SET booked = c.booked + cardinality(v_found), version = c.version + 1
-                 WHERE c.event_id = p_event AND c.shard = pg_backend_pid() % 16
-                RETURNING 1
-            ), stats AS (
-                INSERT INTO booking_stats AS t (event_id, day, shard, bookings, confirmed,
-                                                seats_sold, revenue_cents)
-                SELECT p_event, utc_day(b.created_at), pg_backend_pid() % 16, 1, 1,
-                       cardinality(v_found), v_total
-                  FROM b, (SELECT count(*) FROM counts) k  -- the counter shard first
-                ON CONFLICT (event_id, day, shard) DO UPDATE
-                   SET bookings = t.bookings + 1, confirmed = t.confirmed + 1,
-                       seats_sold = t.seats_sold + EXCLUDED.seats_sold,
-                       revenue_cents = t.revenue_cents + EXCLUDED.revenue_cents
             )
             SELECT b.id, b.created_at INTO v_booking, v_created FROM b;
             o_status := 201;
