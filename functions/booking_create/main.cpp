@@ -1,8 +1,9 @@
 // POST /bookings: all-or-nothing booking of 1..10 seats. The whole decision
-// (lock the seats, check them, record the booking, remember the answer for
-// the Idempotency-Key) is one call of book() in sql/: one round trip, one
-// transaction. A gated event's Admission-Token is checked here, by its
-// signature alone.
+// (the caller's session, lock the seats, check them, record the booking,
+// remember the answer for the Idempotency-Key) is one call of book() in
+// sql/: one round trip, one transaction. A gated event's Admission-Token is
+// checked here, by its signature alone; book() checks that it admits the
+// session's user.
 #include "evently/admission.hpp"
 #include "evently/auth.hpp"
 #include "evently/bookings.hpp"
@@ -11,24 +12,35 @@
 
 using namespace evently;
 
-static const Statement kBook{"book",
-                             "SELECT o_status, o_body FROM book($1, $2, $3::bigint[], $4, $5, $6)"};
+static const Statement kBook{
+    "book",
+    "SELECT o_status, o_body FROM book($1::bytea, $2::bigint, $3::bigint[], $4::bigint, $5::text, $6::text)"};
 
 int main() {
   return serve(
       {.name = "booking_create", .statements = {kBook}, .json_body = true},
       [](const Request& req, Db& db) {
-        const User user = authenticate(req, db);
-        const Json body = parse_json(req.body);
-        Validator v;
-        const cJSON* in = v.object(body.get());
-        const int64_t event_id = v.integer(in, "", "event_id", 1, kMaxJsonInt);
-        const std::vector<int64_t> seat_ids = read_seat_ids(v, in);
-        const auto key = read_idempotency_key(v, req);
-        v.check();
+        const std::string session = token_digest(require_bearer(req));
+        int64_t event_id = 0;
+        std::vector<int64_t> seat_ids;
+        std::optional<std::string> key;
+        try {
+          const Json body = parse_json(req.body);
+          Validator v;
+          const cJSON* in = v.object(body.get());
+          event_id = v.integer(in, "", "event_id", 1, kMaxJsonInt);
+          seat_ids = read_seat_ids(v, in);
+          key = read_idempotency_key(v, req);
+          v.check();
+        } catch (const ApiError&) {
+          authenticate(req, db);  // a bad token is 401 before a bad body's 400
+          throw;
+        }
 
-        return booking_outcome(db.exec(kBook.name, user.id, event_id, pg_array(seat_ids),
-                                       admitted(req, user.id, event_id), or_null(key),
-                                       booking_fingerprint(event_id, seat_ids)));
+        const auto rows = db.exec(kBook.name, session, event_id, pg_array(seat_ids),
+                                  admitted_user(req, event_id), or_null(key),
+                                  booking_fingerprint(event_id, seat_ids));
+        if (rows[0][0].as<int>() == 401) throw unauthorized("The token is invalid, expired or revoked");
+        return booking_outcome(rows);
       });
 }

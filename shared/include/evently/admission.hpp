@@ -27,6 +27,12 @@ bool admission_token_valid(std::string_view token, int64_t user, int64_t event,
 /// event, now.
 bool admitted(const Request& req, int64_t user, int64_t event);
 
+/// The user whose working Admission-Token for this event the request
+/// carries, now; 0 when it carries none (user ids start at 1). For the
+/// booking path, which learns the caller from the database in the same
+/// round trip that checks this user is them.
+int64_t admitted_user(const Request& req, int64_t event);
+
 /// The QueueTicket document: {"event_id","position","admitted","admitted_at",
 /// "admission_token","token_expires_at"}, the token only once admitted.
 std::string queue_ticket_json(int64_t user, int64_t event, int64_t position,
