@@ -83,8 +83,8 @@ run_wrk() { # label script url conns -> appends "label|req/s|p50|p99|statuses"
 
 run_pgbench() { # label script conns -> appends "label|tps"
   local label=$1 script=$2 conns=$3 tps
-  tps=$(pgbench "$PG_URL" -n -M prepared -c "$conns" -j 2 -T "$DURATION" -f "$script" 2>/dev/null |
-        awk '/^tps/ {print $3; exit}')
+  tps=$(pgbench "$PG_URL" -n -M prepared -c "$conns" -j 2 -T "$DURATION" -f "$script" 2>"$OUT/pgbench.err" |
+        awk '/^tps/ {print $3; exit}') || log "$label failed: $(tail -n 3 "$OUT/pgbench.err")"
   echo "$label|$tps" >>"$OUT/ceilings.txt"
   log "$label: $tps tps"
 }
