@@ -191,6 +191,49 @@ TOKEN=$LO; req POST /holds "{\"event_id\":$EL,\"seat_ids\":[${L[10]}]}"
 expect_problem 409 seat_unavailable "an outsider loses the seat to the entry now within its limit"
 check "offered the freed seat" "$(entry "$WL" "$LX"; json '[.status, [.hold.seats[].id]]')" "[\"offered\",[${L[10]}]]"
 
+# Freed seats that cannot serve anyone skip the pass; the seat that joins them
+# to a run long enough is offered at once, and only to an entry of its section.
+mk_event '[{"name":"A","rows":1,"seats_per_row":4,"price_cents":100},
+           {"name":"B","rows":1,"seats_per_row":2,"price_cents":100}]'; EF=$EVENT_ID; F=("${SEATS[@]}")
+new_user; FO=$TOKEN
+FB=()
+for s in "${F[@]}"; do
+  req POST /bookings "{\"event_id\":$EF,\"seat_ids\":[$s]}"; FB+=("$(json .id)")
+done
+new_user; FP=$TOKEN; req POST "/events/$EF/waitlist" '{"quantity":2}'; WP=$(json .id)
+new_user; FQ=$TOKEN; req POST "/events/$EF/waitlist" '{"quantity":1,"section":"B"}'; WQ=$(json .id)
+TOKEN=$FO; req DELETE "/bookings/${FB[0]}"
+check "a lone freed seat in A: the pair waits" "$(state "$WP" "$FP")" '["waiting",1]'
+check "a seat of A is not one of B" "$(state "$WQ" "$FQ")" '["waiting",2]'
+TOKEN=$FO; req DELETE "/bookings/${FB[2]}"
+check "two freed seats apart: the pair still waits" "$(state "$WP" "$FP")" '["waiting",1]'
+TOKEN=$FO; req DELETE "/bookings/${FB[1]}"
+entry "$WP" "$FP"
+check "the seat between them makes a run of three: the pair is offered" \
+  "$(json '[.status, (.hold.seats | length)]')" '["offered",2]'
+check "B's entry still waits" "$(state "$WQ" "$FQ")" '["waiting",1]'
+TOKEN=$FO; req DELETE "/bookings/${FB[4]}"
+entry "$WQ" "$FQ"
+check "a freed seat of B is offered to B's entry" "$(json '[.status, [.hold.seats[].id]]')" "[\"offered\",[${F[4]}]]"
+
+# Two neighbouring seats freed at once: the first freer has not committed when
+# the second looks at the row, and neither sees the other's seat free, yet
+# the pair is offered.
+mk_event "$ONE_ROW"; EN=$EVENT_ID; N=("${SEATS[@]}")
+TOKEN=$FO; NB=()
+for s in "${N[@]}"; do
+  req POST /bookings "{\"event_id\":$EN,\"seat_ids\":[$s]}"; NB+=("$(json .id)")
+done
+new_user; NW=$TOKEN; req POST "/events/$EN/waitlist" '{"quantity":2}'; WN=$(json .id)
+psql "$PG_URL" -qAtX -c "BEGIN" -c "SELECT o_status FROM cancel_booking(0, true, ${NB[1]})" \
+  -c "SELECT pg_sleep(1.5)" -c "COMMIT" >/dev/null &
+sleep 0.5
+psql_q "SELECT o_status FROM cancel_booking(0, true, ${NB[2]})" >/dev/null
+wait
+entry "$WN" "$NW"
+check "two seats freed side by side at once: the pair is offered" \
+  "$(json '[.status, [.hold.seats[].id]]')" "[\"offered\",[${N[1]},${N[2]}]]"
+
 # --- concurrency: 200 waiting, 100 seats freed at once, outsiders hammering -----------
 
 if [ ! -x "$DRIVER" ]; then
@@ -249,5 +292,37 @@ check "positions of those still waiting are exact" "$(psql_q "
   SELECT count(*) FILTER (WHERE waitlist_position(w) <> w.seq - 100) FROM waitlist_entries w
    WHERE w.event_id = $EC AND w.status = 'waiting'")" 0
 check "no seat ever in two of {active hold, confirmed booking}" "$(overlaps "$EC")" 0
+
+# Pairs: 100 single seats cancelled at once, side by side, with 60 entries
+# waiting for 2. No freer sees the others' seats before they commit, so a
+# pair made of two freeings must still be offered by one of them: at the
+# end, while anyone waits, no two adjacent seats are free.
+mk_event '[{"name":"Floor","rows":10,"seats_per_row":10,"price_cents":100}]'
+EP2=$EVENT_ID; PS=("${SEATS[@]}")
+sql_users 160 "wl2-$RUN"
+start_batch pairs-claim
+for c in $(seq 0 99); do
+  add_line "$c" "POST /bookings ${TOKENS[$c]} - {\"event_id\":$EP2,\"seat_ids\":[${PS[$c]}]}" '{}'
+done
+run_batch
+check "sold out in single seats" "$(count_where "$BATCH.all" '.status == 201')" 100
+mapfile -t PAIRS < <(jq -r '.[].body.id' "$BATCH.all")
+for c in $(seq 100 159); do
+  curl -s -o /dev/null -X POST -H "Authorization: Bearer ${TOKENS[$c]}" -H 'Content-Type: application/json' \
+    -d '{"quantity":2}' "$BASE/events/$EP2/waitlist"
+done
+start_batch pairs-free
+for c in $(seq 0 99); do add_line "$c" "DELETE /bookings/${PAIRS[$c]} ${TOKENS[$c]} -" '{}'; done
+run_batch
+check "every cancellation answered 200" "$(count_where "$BATCH.all" '.status != 200')" 0
+check "pairs were offered" "$(psql_q "SELECT count(*) > 0 FROM waitlist_entries WHERE event_id = $EP2 AND status = 'offered'")" t
+check "while anyone waits for 2, no 2 adjacent seats are free" "$(psql_q "
+  SELECT count(*) FROM (
+    SELECT string_agg(CASE WHEN booking_id IS NULL AND (held_until IS NULL OR held_until <= now())
+                           THEN '0' ELSE '1' END, '' ORDER BY number) AS r
+      FROM seats WHERE event_id = $EP2 GROUP BY section_id, row) x
+   WHERE r LIKE '%00%'
+     AND EXISTS (SELECT 1 FROM waitlist_entries WHERE event_id = $EP2 AND status = 'waiting')")" 0
+check "no seat ever in two of {active hold, confirmed booking}" "$(overlaps "$EP2")" 0
 
 finish
