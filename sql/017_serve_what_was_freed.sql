@@ -147,7 +147,8 @@ $$;
 
 -- Nobody waiting can be met from the rows of p_seats, seats of p_event this
 -- transaction has freed: no run of free seats through one of them is as long
--- as a waiting entry of the row's section (or of any section) asks for. With
+-- as a waiting entry of the row's section (or of any section) asks for (a
+-- run of 10 or more counts as 10). With
 -- p_see_freers, a taken seat that another transaction is freeing (it holds
 -- the seat's advisory lock, see waitlist_lock_freed) counts as free; one that
 -- nobody is freeing ends the run, and this transaction keeps a shared lock on
@@ -160,26 +161,33 @@ DECLARE
     v_ids     bigint[];
     v_free    boolean[];
     v_seen    boolean[];  -- taken, and nobody is freeing it
+    v_mine    integer[];  -- where p_seats are in the row
     v_n       integer;
     v_i       integer;
     v_l       integer;
     v_r       integer;
     v_longest integer;
 BEGIN
-    FOR v_row IN SELECT DISTINCT s.section_id, s.row FROM seats s
-                  WHERE s.id = ANY (p_seats) AND s.event_id = p_event LOOP
+    -- Entries ask for 10 seats at most: a run through a freed seat that long
+    -- lies within 9 seats of it, so only that much of each row is read.
+    FOR v_row IN SELECT s.section_id, s.row, min(s.number) - 9 AS first, max(s.number) + 9 AS last
+                   FROM seats s
+                  WHERE s.id = ANY (p_seats) AND s.event_id = p_event
+                  GROUP BY s.section_id, s.row LOOP
         SELECT array_agg(t.id ORDER BY t.number),
                array_agg(t.booking_id IS NULL AND (t.held_until IS NULL OR t.held_until <= p_now)
-                         ORDER BY t.number)
-          INTO v_ids, v_free
-          FROM seats t
-         WHERE t.event_id = p_event AND t.section_id = v_row.section_id AND t.row = v_row.row;
+                         ORDER BY t.number),
+               array_agg(t.n ORDER BY t.number) FILTER (WHERE t.id = ANY (p_seats))
+          INTO v_ids, v_free, v_mine
+          FROM (SELECT s.*, row_number() OVER (ORDER BY s.number)::integer AS n FROM seats s
+                 WHERE s.event_id = p_event AND s.section_id = v_row.section_id
+                   AND s.row = v_row.row AND s.number BETWEEN v_row.first AND v_row.last) t;
         v_n := cardinality(v_ids);
         v_seen := array_fill(false, ARRAY[v_n]);
         v_longest := 0;
         v_r := 0;
-        FOR v_i IN 1 .. v_n LOOP
-            CONTINUE WHEN v_i <= v_r OR NOT (v_ids[v_i] = ANY (p_seats));
+        FOREACH v_i IN ARRAY v_mine LOOP
+            CONTINUE WHEN v_i <= v_r;
             -- The run through seat v_i, v_l .. v_r.
             v_l := v_i;
             WHILE v_l > 1 LOOP
