@@ -160,12 +160,13 @@ DECLARE
     v_row     record;
     v_ids     bigint[];
     v_free    boolean[];
-    v_seen    boolean[];  -- taken, and nobody is freeing it
     v_mine    integer[];  -- where p_seats are in the row
     v_n       integer;
     v_i       integer;
     v_l       integer;
     v_r       integer;
+    v_d       integer;
+    v_j       integer;
     v_longest integer;
 BEGIN
     -- Entries ask for 10 seats at most: a run through a freed seat that long
@@ -183,35 +184,28 @@ BEGIN
                  WHERE s.event_id = p_event AND s.section_id = v_row.section_id
                    AND s.row = v_row.row AND s.number BETWEEN v_row.first AND v_row.last) t;
         v_n := cardinality(v_ids);
-        v_seen := array_fill(false, ARRAY[v_n]);
         v_longest := 0;
         v_r := 0;
         FOREACH v_i IN ARRAY v_mine LOOP
             CONTINUE WHEN v_i <= v_r;
-            -- The run through seat v_i, v_l .. v_r.
-            v_l := v_i;
-            WHILE v_l > 1 LOOP
-                IF NOT v_free[v_l - 1] THEN
-                    EXIT WHEN NOT p_see_freers OR v_seen[v_l - 1];
-                    IF pg_try_advisory_xact_lock_shared(v_ids[v_l - 1]) THEN
-                        v_seen[v_l - 1] := true;
-                        EXIT;
+            -- The run through seat v_i, v_l .. v_r: walked left, then right.
+            -- (Trying a shared lock this transaction already holds succeeds
+            -- again.)
+            FOREACH v_d IN ARRAY ARRAY[-1, 1] LOOP
+                v_j := v_i;
+                WHILE v_j + v_d BETWEEN 1 AND v_n LOOP
+                    IF NOT v_free[v_j + v_d] THEN
+                        EXIT WHEN NOT p_see_freers;
+                        EXIT WHEN pg_try_advisory_xact_lock_shared(v_ids[v_j + v_d]);
+                        v_free[v_j + v_d] := true;  -- another transaction is freeing it
                     END IF;
-                    v_free[v_l - 1] := true;
+                    v_j := v_j + v_d;
+                END LOOP;
+                IF v_d < 0 THEN
+                    v_l := v_j;
+                ELSE
+                    v_r := v_j;
                 END IF;
-                v_l := v_l - 1;
-            END LOOP;
-            v_r := v_i;
-            WHILE v_r < v_n LOOP
-                IF NOT v_free[v_r + 1] THEN
-                    EXIT WHEN NOT p_see_freers OR v_seen[v_r + 1];
-                    IF pg_try_advisory_xact_lock_shared(v_ids[v_r + 1]) THEN
-                        v_seen[v_r + 1] := true;
-                        EXIT;
-                    END IF;
-                    v_free[v_r + 1] := true;
-                END IF;
-                v_r := v_r + 1;
             END LOOP;
             v_longest := greatest(v_longest, v_r - v_l + 1);
         END LOOP;
@@ -285,7 +279,8 @@ CREATE OR REPLACE FUNCTION release_hold(p_user bigint, p_admin boolean, p_hold b
                                         OUT o_status integer, OUT o_body text)
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_hold holds;
+    v_hold  holds;
+    v_seats bigint[];
 BEGIN
     v_hold := lock_hold(p_user, p_admin, p_hold);
     IF v_hold.id IS NULL THEN
@@ -299,13 +294,13 @@ BEGIN
         RETURN;
     END IF;
     IF v_hold.status = 'active' AND v_hold.expires_at > clock_timestamp() THEN
-        PERFORM waitlist_lock_freed(ARRAY(SELECT hs.seat_id FROM hold_seats hs WHERE hs.hold_id = p_hold));
+        v_seats := ARRAY(SELECT hs.seat_id FROM hold_seats hs WHERE hs.hold_id = p_hold);
+        PERFORM waitlist_lock_freed(v_seats);
         PERFORM free_hold_seats(v_hold);
         UPDATE holds h SET status = 'released', ended_at = clock_timestamp() WHERE h.id = p_hold;
         -- A released offer: its entry is done, its seats go to the next.
         UPDATE waitlist_entries w SET status = 'expired' WHERE w.hold_id = p_hold AND w.status = 'offered';
-        PERFORM waitlist_serve_freed(v_hold.event_id,
-                                     ARRAY(SELECT hs.seat_id FROM hold_seats hs WHERE hs.hold_id = p_hold));
+        PERFORM waitlist_serve_freed(v_hold.event_id, v_seats);
     END IF;
     o_status := 200;
     o_body := hold_json(p_hold)::text;
@@ -347,16 +342,10 @@ BEGIN
         RETURN;
     END IF;
 
-    PERFORM waitlist_lock_freed(ARRAY(SELECT bs.seat_id FROM booking_seats bs WHERE bs.booking_id = p_booking));
-    PERFORM 1 FROM seats s
-      WHERE s.id IN (SELECT bs.seat_id FROM booking_seats bs WHERE bs.booking_id = p_booking)
-      ORDER BY s.id FOR UPDATE;
-    WITH freed AS (
-        UPDATE seats s SET booking_id = NULL
-         WHERE s.booking_id = p_booking
-           AND s.id IN (SELECT bs.seat_id FROM booking_seats bs WHERE bs.booking_id = p_booking)
-        RETURNING s.id)
-    SELECT array_agg(freed.id) INTO v_seats FROM freed;
+    v_seats := ARRAY(SELECT bs.seat_id FROM booking_seats bs WHERE bs.booking_id = p_booking);
+    PERFORM waitlist_lock_freed(v_seats);
+    PERFORM 1 FROM seats s WHERE s.id = ANY (v_seats) ORDER BY s.id FOR UPDATE;
+    UPDATE seats s SET booking_id = NULL WHERE s.booking_id = p_booking AND s.id = ANY (v_seats);
     -- booking_seats.status follows by ON UPDATE CASCADE.
     UPDATE bookings b SET status = 'cancelled', cancelled_at = clock_timestamp()
      WHERE b.id = p_booking
