@@ -24,6 +24,23 @@ mk_event() {
   mapfile -t SEATS < <(curl -s "$BASE/events/$EVENT_ID/seats" | jq '.seats[].id')
 }
 seat_list() { local IFS=,; echo "$*"; }
+# book_each EVENT SEAT...: one booking per seat as $TOKEN; sets BOOKED (their ids).
+book_each() {
+  local event=$1 s
+  shift
+  BOOKED=()
+  for s in "$@"; do
+    req POST /bookings "{\"event_id\":$event,\"seat_ids\":[$s]}"; BOOKED+=("$(json .id)")
+  done
+}
+# join_in_order EVENT BODY FIRST LAST: users TOKENS[FIRST..LAST] join, one after another.
+join_in_order() {
+  local c
+  for c in $(seq "$3" "$4"); do
+    curl -s -o /dev/null -X POST -H "Authorization: Bearer ${TOKENS[$c]}" -H 'Content-Type: application/json' \
+      -d "$2" "$BASE/events/$1/waitlist"
+  done
+}
 # entry ID TOKEN: GET /waitlist/ID as that user; leaves STATUS/BODY.
 entry() { local saved=$TOKEN; TOKEN=$2; req GET "/waitlist/$1"; TOKEN=$saved; }
 state() { entry "$1" "$2"; json '[.status, .position]'; }
@@ -196,10 +213,7 @@ check "offered the freed seat" "$(entry "$WL" "$LX"; json '[.status, [.hold.seat
 mk_event '[{"name":"A","rows":1,"seats_per_row":4,"price_cents":100},
            {"name":"B","rows":1,"seats_per_row":2,"price_cents":100}]'; EF=$EVENT_ID; F=("${SEATS[@]}")
 new_user; FO=$TOKEN
-FB=()
-for s in "${F[@]}"; do
-  req POST /bookings "{\"event_id\":$EF,\"seat_ids\":[$s]}"; FB+=("$(json .id)")
-done
+book_each "$EF" "${F[@]}"; FB=("${BOOKED[@]}")
 new_user; FP=$TOKEN; req POST "/events/$EF/waitlist" '{"quantity":2}'; WP=$(json .id)
 new_user; FQ=$TOKEN; req POST "/events/$EF/waitlist" '{"quantity":1,"section":"B"}'; WQ=$(json .id)
 TOKEN=$FO; req DELETE "/bookings/${FB[0]}"
@@ -220,10 +234,7 @@ check "a freed seat of B is offered to B's entry" "$(json '[.status, [.hold.seat
 # the second looks at the row, and neither sees the other's seat free, yet
 # the pair is offered.
 mk_event "$ONE_ROW"; EN=$EVENT_ID; N=("${SEATS[@]}")
-TOKEN=$FO; NB=()
-for s in "${N[@]}"; do
-  req POST /bookings "{\"event_id\":$EN,\"seat_ids\":[$s]}"; NB+=("$(json .id)")
-done
+TOKEN=$FO; book_each "$EN" "${N[@]}"; NB=("${BOOKED[@]}")
 new_user; NW=$TOKEN; req POST "/events/$EN/waitlist" '{"quantity":2}'; WN=$(json .id)
 psql "$PG_URL" -qAtX -c "BEGIN" -c "SELECT o_status FROM cancel_booking(0, true, ${NB[1]})" \
   -c "SELECT pg_sleep(1.5)" -c "COMMIT" >/dev/null &
@@ -254,10 +265,7 @@ run_batch
 check "sold out" "$(count_where "$BATCH.all" '.status == 201')" 100
 mapfile -t CLAIMS < <(jq -r '.[].body.id' "$BATCH.all")
 # Clients 100..299 join the list, one after another (join order known).
-for c in $(seq 100 299); do
-  curl -s -o /dev/null -X POST -H "Authorization: Bearer ${TOKENS[$c]}" -H 'Content-Type: application/json' \
-    -d '{"quantity":1}' "$BASE/events/$EC/waitlist"
-done
+join_in_order "$EC" '{"quantity":1}' 100 299
 check "200 waiting" "$(psql_q "SELECT count(*) FROM waitlist_entries WHERE event_id = $EC AND status = 'waiting'")" 200
 # At once: the 100 owners cancel or release, 100 outsiders hold, book or ask
 # for the best seat.
@@ -307,10 +315,7 @@ done
 run_batch
 check "sold out in single seats" "$(count_where "$BATCH.all" '.status == 201')" 100
 mapfile -t PAIRS < <(jq -r '.[].body.id' "$BATCH.all")
-for c in $(seq 100 159); do
-  curl -s -o /dev/null -X POST -H "Authorization: Bearer ${TOKENS[$c]}" -H 'Content-Type: application/json' \
-    -d '{"quantity":2}' "$BASE/events/$EP2/waitlist"
-done
+join_in_order "$EP2" '{"quantity":2}' 100 159
 start_batch pairs-free
 for c in $(seq 0 99); do add_line "$c" "DELETE /bookings/${PAIRS[$c]} ${TOKENS[$c]} -" '{}'; done
 run_batch
