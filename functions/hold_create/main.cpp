@@ -1,8 +1,9 @@
 // POST /holds: hold these seats, or the best block of `quantity`, for the
-// event's hold_seconds. The whole decision (lock, check, choose the block,
-// record the hold, remember the answer for the Idempotency-Key) is one call
-// of hold() in sql/: one round trip, one transaction. A gated event's
-// Admission-Token is checked here, by its signature alone.
+// event's hold_seconds. The whole decision (the caller's session, lock,
+// check, choose the block, record the hold, remember the answer for the
+// Idempotency-Key) is one call of hold() in sql/: one round trip, one
+// transaction. A gated event's Admission-Token is checked here, by its
+// signature alone; hold() checks that it admits the session's user.
 #include "evently/admission.hpp"
 #include "evently/auth.hpp"
 #include "evently/bookings.hpp"
@@ -13,24 +14,34 @@
 using namespace evently;
 
 static const Statement kHold{
-    "hold", "SELECT o_status, o_body FROM hold($1, $2, $3::bigint[], $4::integer, $5, $6, $7, $8)"};
+    "hold",
+    "SELECT o_status, o_body FROM hold($1::bytea, $2::bigint, $3::bigint[], $4::integer, $5::text, "
+    "$6::bigint, $7::text, $8::text)"};
 
 int main() {
   return serve(
       {.name = "hold_create", .statements = {kHold}, .json_body = true},
       [](const Request& req, Db& db) {
-        const User user = authenticate(req, db);
-        const Json body = parse_json(req.body);
-        Validator v;
-        const HoldRequest hold = read_hold_request(v, v.object(body.get()));
-        const auto key = read_idempotency_key(v, req);
-        v.check();
+        const std::string session = token_digest(require_bearer(req));
+        HoldRequest hold;
+        std::optional<std::string> key;
+        try {
+          const Json body = parse_json(req.body);
+          Validator v;
+          hold = read_hold_request(v, v.object(body.get()));
+          key = read_idempotency_key(v, req);
+          v.check();
+        } catch (const ApiError&) {
+          authenticate(req, db);  // a bad token is 401 before a bad body's 400
+          throw;
+        }
 
         const auto seats = hold.quantity ? std::optional<std::string>() : pg_array(hold.seat_ids);
         const auto quantity = hold.quantity ? std::to_string(*hold.quantity) : std::optional<std::string>();
-        return outcome(db.exec(kHold.name, user.id, hold.event_id, or_null(seats), or_null(quantity),
-                               or_null(hold.section), admitted(req, user.id, hold.event_id),
-                               or_null(key), hold.fingerprint()),
-                       "/holds/");
+        const auto rows = db.exec(kHold.name, session, hold.event_id, or_null(seats), or_null(quantity),
+                                  or_null(hold.section), admitted_user(req, hold.event_id), or_null(key),
+                                  hold.fingerprint());
+        if (rows[0][0].as<int>() == 401) throw unauthorized("The token is invalid, expired or revoked");
+        return outcome(rows, "/holds/");
       });
 }

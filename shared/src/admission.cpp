@@ -87,11 +87,6 @@ bool admission_token_valid(std::string_view token, int64_t user, int64_t event,
   return user > 0 && token_user(token, event, now_micros) == user;
 }
 
-bool admitted(const Request& req, int64_t user, int64_t event) {
-  return !req.admission_token.empty() &&
-         admission_token_valid(req.admission_token, user, event, now_micros());
-}
-
 int64_t admitted_user(const Request& req, int64_t event) {
   return req.admission_token.empty() ? 0 : token_user(req.admission_token, event, now_micros());
 }

@@ -72,6 +72,19 @@ TOKEN=""
 req POST /holds "$(hold_body "$EA" "${A[0]}")"
 expect_problem 401 unauthorized
 check "401 has WWW-Authenticate" "$(header WWW-Authenticate)" Bearer
+# A well-formed token of no session is refused by hold() itself; with an
+# invalid body the worker looks it up first: 401 before 400.
+TOKEN=$(repeat A 43)
+req POST /holds "$(hold_body "$EA" "${A[0]}")"
+expect_problem 401 unauthorized
+req POST /holds "{\"event_id\":$EA}"
+expect_problem 401 unauthorized
+fresh
+psql_q "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE user_id = $USER_ID" >/dev/null
+req POST /holds "$(hold_body "$EA" "${A[0]}")"
+expect_problem 401 unauthorized
+check "an expired session holds nothing" \
+  "$(psql_q "SELECT count(*) FROM holds WHERE user_id = $USER_ID")" 0
 TOKEN=$U1
 req POST /holds "{\"event_id\":$EA}"
 expect_invalid seat_ids
@@ -288,7 +301,19 @@ STATS0=$(psql_q "SELECT coalesce(sum(bookings), 0) || ',' || coalesce(sum(seats_
 TOKEN=$U2
 req POST "/holds/$H2/confirm"
 expect_problem 404 hold_not_found "only the owner or an admin confirms"
+# 401 before anything else: no token, a token of no session (with a hold id
+# or with one that is not an id at all).
+for T in "" "$(repeat A 43)"; do
+  TOKEN=$T
+  for path in "/holds/$H2/confirm" /holds/nope/confirm; do
+    req POST "$path"
+    expect_problem 401 unauthorized
+  done
+done
+check "the hold is still active" "$(psql_q "SELECT status FROM holds WHERE id = $H2")" active
 TOKEN=$U1
+req POST /holds/nope/confirm
+expect_problem 404 hold_not_found
 req POST "/holds/$H2/confirm"
 expect_status 201 "confirm"
 BK=$(json .id)

@@ -23,10 +23,6 @@ std::string admission_token(int64_t user, int64_t event, int64_t expires_micros)
 bool admission_token_valid(std::string_view token, int64_t user, int64_t event,
                            int64_t now_micros);
 
-/// Whether the request carries a working Admission-Token for this user and
-/// event, now.
-bool admitted(const Request& req, int64_t user, int64_t event);
-
 /// The user whose working Admission-Token for this event the request
 /// carries, now; 0 when it carries none (user ids start at 1). For the
 /// booking path, which learns the caller from the database in the same
