@@ -250,3 +250,45 @@ BEGIN
     o_body := waitlist_json(v_entry)::text;
 END
 $$;
+
+-- 6. A waiting entry's position counts the departed entries of its block of
+--    1,024 on whichever side of it is shorter: those after it are the
+--    block's departures (waitlist_departures, kept by waitlist_depart(),
+--    the only way an entry stops waiting) less those before it. A new
+--    entry, the last of its block, reads none: the join's answer no longer
+--    reads up to 1,023 entries under the event's lock.
+CREATE OR REPLACE FUNCTION waitlist_position(p_entry waitlist_entries) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+    SELECT p_entry.seq
+           - coalesce((SELECT sum(d.departed) FROM waitlist_departures d
+                        WHERE d.event_id = p_entry.event_id AND d.block < waitlist_block(p_entry.seq)), 0)
+           - CASE WHEN p_entry.seq % 1024 < 512 THEN
+                 (SELECT count(*) FROM waitlist_entries w
+                   WHERE w.event_id = p_entry.event_id AND w.status <> 'waiting'
+                     AND w.seq >= waitlist_block(p_entry.seq) * 1024 AND w.seq < p_entry.seq)
+             ELSE
+                 coalesce((SELECT d.departed FROM waitlist_departures d
+                            WHERE d.event_id = p_entry.event_id
+                              AND d.block = waitlist_block(p_entry.seq)), 0)
+                 - (SELECT count(*) FROM waitlist_entries w
+                     WHERE w.event_id = p_entry.event_id AND w.status <> 'waiting'
+                       AND w.seq > p_entry.seq AND w.seq < (waitlist_block(p_entry.seq) + 1) * 1024)
+             END
+$$;
+
+-- 7. POST /events/{id}/waitlist in one round trip, as hold(p_token, ...).
+CREATE FUNCTION join_waitlist(p_token bytea, p_event bigint, p_quantity integer, p_section text,
+                              OUT o_status integer, OUT o_body text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_user bigint;
+BEGIN
+    SELECT s.user_id INTO v_user FROM sessions s WHERE s.token_hash = p_token AND s.expires_at > now();
+    IF NOT FOUND THEN
+        o_status := 401;
+        RETURN;
+    END IF;
+    SELECT j.o_status, j.o_body INTO o_status, o_body
+      FROM join_waitlist(v_user, p_event, p_quantity, p_section) j;
+END
+$$;

@@ -1,6 +1,7 @@
 // POST /events/{id}/waitlist: join a sold-out event's waiting list for
 // `quantity` seats (in `section`, or anywhere). Entries are served in join
 // order as seats free up; one that can be met at once is answered offered.
+// The caller's session and the join are one call of join_waitlist() in sql/.
 #include "evently/auth.hpp"
 #include "evently/bookings.hpp"
 #include "evently/holds.hpp"
@@ -9,22 +10,33 @@
 
 using namespace evently;
 
-static const Statement kJoin{"join_waitlist",
-                             "SELECT o_status, o_body FROM join_waitlist($1, $2, $3, $4)"};
+static const Statement kJoin{
+    "join_waitlist",
+    "SELECT o_status, o_body FROM join_waitlist($1::bytea, $2::bigint, $3::integer, $4::text)"};
 
 int main() {
   return serve(
       {.name = "waitlist_join", .statements = {kJoin}, .json_body = true},
       [](const Request& req, Db& db) {
-        const User user = authenticate(req, db);
-        const Json body = parse_json(req.body);
-        Validator v;
-        const cJSON* in = v.object(body.get());
-        const int64_t quantity = v.integer(in, "", "quantity", 1, kMaxHeldSeats);
-        auto section = v.optional_string(in, "", "section", 1, 200, true);
-        if (section && section->empty()) section.reset();  // null: any section
-        v.check();
-        const int64_t event = path_id(req, "event_not_found", "Event not found");
-        return outcome(db.exec(kJoin.name, user.id, event, quantity, or_null(section)), "/waitlist/");
+        const std::string session = token_digest(require_bearer(req));
+        int64_t quantity = 0;
+        std::optional<std::string> section;
+        int64_t event = 0;
+        try {
+          const Json body = parse_json(req.body);
+          Validator v;
+          const cJSON* in = v.object(body.get());
+          quantity = v.integer(in, "", "quantity", 1, kMaxHeldSeats);
+          section = v.optional_string(in, "", "section", 1, 200, true);
+          if (section && section->empty()) section.reset();  // null: any section
+          v.check();
+          event = path_id(req, "event_not_found", "Event not found");
+        } catch (const ApiError&) {
+          authenticate(req, db);  // a bad token is 401 before a bad body's 400 or a bad id's 404
+          throw;
+        }
+        const auto rows = db.exec(kJoin.name, session, event, quantity, or_null(section));
+        if (rows[0][0].as<int>() == 401) throw unauthorized("The token is invalid, expired or revoked");
+        return outcome(rows, "/waitlist/");
       });
 }

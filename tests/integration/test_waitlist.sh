@@ -65,6 +65,13 @@ new_user; U1=$TOKEN
 TOKEN=""
 req POST "/events/$E0/waitlist" '{"quantity":1}'
 expect_problem 401 unauthorized
+# A token of no session: refused by join_waitlist() itself, and before a bad
+# body or an unknown event.
+TOKEN=$(repeat A 43)
+for path_body in "/events/$E0/waitlist {\"quantity\":1}" "/events/$E0/waitlist {}" "/events/nope/waitlist {\"quantity\":1}"; do
+  req POST "${path_body%% *}" "${path_body#* }"
+  expect_problem 401 unauthorized
+done
 TOKEN=$U1
 for bad in '{}' '{"quantity":0}' '{"quantity":11}' '{"quantity":"2"}' '{"quantity":1.5}'; do
   req POST "/events/$E0/waitlist" "$bad"
@@ -329,5 +336,26 @@ check "while anyone waits for 2, no 2 adjacent seats are free" "$(psql_q "
    WHERE r LIKE '%00%'
      AND EXISTS (SELECT 1 FROM waitlist_entries WHERE event_id = $EP2 AND status = 'waiting')")" 0
 check "no seat ever in two of {active hold, confirmed booking}" "$(overlaps "$EP2")" 0
+
+# Positions across blocks of 1,024 (a position counts the departed entries
+# of its block on whichever side of it is shorter): 1,500 entries, every
+# seventh and a run near the first block's end gone; every waiting entry's
+# position is its rank among those waiting, and the join answers it.
+mk_event '[{"name":"Floor","rows":1,"seats_per_row":1,"price_cents":100}]'
+EPOS=$EVENT_ID
+sql_users 1501 "wlpos-$RUN"
+LAST_TOKEN=${TOKENS[1500]}
+psql_q "SELECT o_status FROM book(${USER_IDS[0]}::bigint, $EPOS, ARRAY[${SEATS[0]}]::bigint[], false, NULL, 'x')" >/dev/null
+psql_q "SELECT count(join_waitlist(u, $EPOS, 1, NULL))
+          FROM unnest(ARRAY[$(IFS=,; echo "${USER_IDS[*]:0:1500}")]::bigint[]) u" >/dev/null
+psql_q "SELECT count(leave_waitlist(w.user_id, false, w.id)) FROM waitlist_entries w
+         WHERE w.event_id = $EPOS AND (w.seq % 7 = 0 OR w.seq BETWEEN 1000 AND 1030)" >/dev/null
+check "positions across blocks are ranks among those waiting" "$(psql_q "
+  SELECT count(*) || ',' || count(*) FILTER (WHERE waitlist_position(w) <> r)
+    FROM (SELECT w, row_number() OVER (ORDER BY w.seq) AS r FROM waitlist_entries w
+           WHERE w.event_id = $EPOS AND w.status = 'waiting') x")" "1260,0"
+TOKEN=$LAST_TOKEN
+req POST "/events/$EPOS/waitlist" '{"quantity":1}'
+expect_json '[.status, .position]' '["waiting",1261]' "a new entry's position"
 
 finish
