@@ -292,3 +292,42 @@ BEGIN
       FROM join_waitlist(v_user, p_event, p_quantity, p_section) j;
 END
 $$;
+
+-- 8. A freer looks once, under the lock. sql/017 looked twice: first
+--    without a lock, to choose between the skippers' FOR SHARE and the
+--    servers' FOR NO KEY UPDATE (two freers holding FOR SHARE could not both
+--    raise it), then again under FOR SHARE to decide. Each look sums the
+--    event's counter shards, the rows every freer of the event is updating,
+--    and the first look halved the rate of cancellations with people
+--    waiting (400/s against 780/s with one look, 64 connections). Now the
+--    freer takes FOR SHARE in a subtransaction and looks; when it cannot
+--    skip, it rolls the subtransaction back, which lets go of FOR SHARE (and
+--    of the shared seat locks of its look), and serves under the servers'
+--    lock as before. waitlist_skip_due() is now always called to see
+--    freers (its p_see_freers stays, true).
+CREATE OR REPLACE FUNCTION waitlist_serve_freed(p_event bigint, p_seats bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_skip boolean;
+BEGIN
+    PERFORM 1 FROM waitlist_entries w WHERE w.event_id = p_event AND w.status = 'waiting' LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    BEGIN
+        PERFORM 1 FROM events e WHERE e.id = p_event FOR SHARE;
+        v_skip := waitlist_skip_due(p_event, p_seats, true);
+        IF NOT v_skip THEN
+            RAISE EXCEPTION USING ERRCODE = 'EV002';  -- rolls back to let go of FOR SHARE
+        END IF;
+    EXCEPTION WHEN SQLSTATE 'EV002' THEN
+        v_skip := false;
+    END;
+    IF v_skip THEN
+        UPDATE event_seat_counts c SET freed_seen = freed_seen + 1
+         WHERE c.event_id = p_event AND c.shard = pg_backend_pid() % 16;
+        RETURN;
+    END IF;
+    PERFORM waitlist_serve(p_event);
+END
+$$;
