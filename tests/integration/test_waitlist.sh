@@ -358,4 +358,16 @@ TOKEN=$LAST_TOKEN
 req POST "/events/$EPOS/waitlist" '{"quantity":1}'
 expect_json '[.status, .position]' '["waiting",1261]' "a new entry's position"
 
+# With one event holding a long list, the probes every seat-taking or
+# seat-freeing write makes (is anyone waiting? is a pass due?) keep to the
+# indexes even in the plans made once for any event: no sequential scan of
+# the entries, for this event or one nobody waits for.
+mk_event "$ONE_ROW"; EQUIET=$EVENT_ID
+check "the probes read no entries by scanning the table" "$(psql_q "ANALYZE waitlist_entries;
+  DO \$\$ BEGIN FOR i IN 1..20 LOOP
+    PERFORM waitlist_anyone_waiting($EPOS); PERFORM waitlist_anyone_waiting($EQUIET);
+    PERFORM waitlist_serve($EPOS); PERFORM waitlist_serve($EQUIET);
+  END LOOP; END \$\$;
+  SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'waitlist_entries'")" 0
+
 finish
