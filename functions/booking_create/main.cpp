@@ -20,11 +20,10 @@ int main() {
   return serve(
       {.name = "booking_create", .statements = {kBook}, .json_body = true},
       [](const Request& req, Db& db) {
-        const std::string session = token_digest(require_bearer(req));
         int64_t event_id = 0;
         std::vector<int64_t> seat_ids;
         std::optional<std::string> key;
-        try {
+        const std::string session = session_for(req, db, [&] {
           const Json body = parse_json(req.body);
           Validator v;
           const cJSON* in = v.object(body.get());
@@ -32,15 +31,10 @@ int main() {
           seat_ids = read_seat_ids(v, in);
           key = read_idempotency_key(v, req);
           v.check();
-        } catch (const ApiError&) {
-          authenticate(req, db);  // a bad token is 401 before a bad body's 400
-          throw;
-        }
+        });
 
-        const auto rows = db.exec(kBook.name, session, event_id, pg_array(seat_ids),
-                                  admitted_user(req, event_id), or_null(key),
-                                  booking_fingerprint(event_id, seat_ids));
-        if (rows[0][0].as<int>() == 401) throw unauthorized("The token is invalid, expired or revoked");
-        return booking_outcome(rows);
+        return booking_outcome(with_session(
+            db.exec(kBook.name, session, event_id, pg_array(seat_ids), admitted_user(req, event_id),
+                    or_null(key), booking_fingerprint(event_id, seat_ids))));
       });
 }

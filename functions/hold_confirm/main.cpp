@@ -14,16 +14,9 @@ static const Statement kConfirm{"confirm_hold",
 int main() {
   return serve({.name = "hold_confirm", .statements = {kConfirm}},
                [](const Request& req, Db& db) {
-                 const std::string session = token_digest(require_bearer(req));
                  int64_t id = 0;
-                 try {
-                   id = path_id(req, "hold_not_found", "Hold not found");
-                 } catch (const ApiError&) {
-                   authenticate(req, db);  // a bad token is 401 before an unknown hold's 404
-                   throw;
-                 }
-                 const auto rows = db.exec(kConfirm.name, session, id);
-                 if (rows[0][0].as<int>() == 401) throw unauthorized("The token is invalid, expired or revoked");
-                 return booking_outcome(rows);
+                 const std::string session = session_for(
+                     req, db, [&] { id = path_id(req, "hold_not_found", "Hold not found"); });
+                 return booking_outcome(with_session(db.exec(kConfirm.name, session, id)));
                });
 }

@@ -22,26 +22,22 @@ int main() {
   return serve(
       {.name = "hold_create", .statements = {kHold}, .json_body = true},
       [](const Request& req, Db& db) {
-        const std::string session = token_digest(require_bearer(req));
         HoldRequest hold;
         std::optional<std::string> key;
-        try {
+        const std::string session = session_for(req, db, [&] {
           const Json body = parse_json(req.body);
           Validator v;
           hold = read_hold_request(v, v.object(body.get()));
           key = read_idempotency_key(v, req);
           v.check();
-        } catch (const ApiError&) {
-          authenticate(req, db);  // a bad token is 401 before a bad body's 400
-          throw;
-        }
+        });
 
         const auto seats = hold.quantity ? std::optional<std::string>() : pg_array(hold.seat_ids);
         const auto quantity = hold.quantity ? std::to_string(*hold.quantity) : std::optional<std::string>();
-        const auto rows = db.exec(kHold.name, session, hold.event_id, or_null(seats), or_null(quantity),
-                                  or_null(hold.section), admitted_user(req, hold.event_id), or_null(key),
-                                  hold.fingerprint());
-        if (rows[0][0].as<int>() == 401) throw unauthorized("The token is invalid, expired or revoked");
-        return outcome(rows, "/holds/");
+        return outcome(with_session(db.exec(kHold.name, session, hold.event_id, or_null(seats),
+                                            or_null(quantity), or_null(hold.section),
+                                            admitted_user(req, hold.event_id), or_null(key),
+                                            hold.fingerprint())),
+                       "/holds/");
       });
 }

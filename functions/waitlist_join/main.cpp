@@ -18,11 +18,10 @@ int main() {
   return serve(
       {.name = "waitlist_join", .statements = {kJoin}, .json_body = true},
       [](const Request& req, Db& db) {
-        const std::string session = token_digest(require_bearer(req));
         int64_t quantity = 0;
         std::optional<std::string> section;
         int64_t event = 0;
-        try {
+        const std::string session = session_for(req, db, [&] {
           const Json body = parse_json(req.body);
           Validator v;
           const cJSON* in = v.object(body.get());
@@ -31,12 +30,8 @@ int main() {
           if (section && section->empty()) section.reset();  // null: any section
           v.check();
           event = path_id(req, "event_not_found", "Event not found");
-        } catch (const ApiError&) {
-          authenticate(req, db);  // a bad token is 401 before a bad body's 400 or a bad id's 404
-          throw;
-        }
-        const auto rows = db.exec(kJoin.name, session, event, quantity, or_null(section));
-        if (rows[0][0].as<int>() == 401) throw unauthorized("The token is invalid, expired or revoked");
-        return outcome(rows, "/waitlist/");
+        });
+        return outcome(with_session(db.exec(kJoin.name, session, event, quantity, or_null(section))),
+                       "/waitlist/");
       });
 }

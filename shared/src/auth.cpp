@@ -70,6 +70,11 @@ User authenticate(const Request& req, Db& db) {
   return User{rows[0][0].as<int64_t>(), rows[0][1].as<std::string>()};
 }
 
+const pqxx::result& with_session(const pqxx::result& rows) {
+  if (rows[0][0].as<int>() == 401) throw unauthorized("The token is invalid, expired or revoked");
+  return rows;
+}
+
 User require_admin(const Request& req, Db& db) {
   User user = authenticate(req, db);
   if (!user.is_admin()) throw ApiError(403, "forbidden", "This route is for admins only");

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "evently/db.hpp"
+#include "evently/errors.hpp"
 #include "evently/request.hpp"
 
 namespace evently {
@@ -39,5 +40,26 @@ std::string require_bearer(const Request& req);
 User authenticate(const Request& req, Db& db);
 /// The signed-in admin; 401, then 403 forbidden for anyone else.
 User require_admin(const Request& req, Db& db);
+
+/// For a route whose SQL function checks the session itself, in the same
+/// round trip: the stored form of the request's bearer token (401 when it
+/// is missing or malformed), once `read` has read the body and path. When
+/// `read` refuses them, the session is looked up first, so that a bad token
+/// is 401 before the 400 or 404.
+template <class Read>
+std::string session_for(const Request& req, Db& db, Read&& read) {
+  std::string session = token_digest(require_bearer(req));
+  try {
+    read();
+  } catch (const ApiError&) {
+    authenticate(req, db);
+    throw;
+  }
+  return session;
+}
+
+/// The rows of such a function, whose o_status 401 says there is no
+/// session; 401 unauthorized then.
+const pqxx::result& with_session(const pqxx::result& rows);
 
 }  // namespace evently
