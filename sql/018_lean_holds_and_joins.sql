@@ -188,7 +188,9 @@ $$;
 --    every entry that ever had an offer. The unique index that keeps one
 --    such entry per user and event now leads with the user, and the checks
 --    name the event as a filter no index serves: they read that user's
---    entries only. join_waitlist() is otherwise as in sql/009.
+--    entries only. And a join behind another of its group, once the pass
+--    before it is done, is marked seen without the second pass that could
+--    serve nobody. join_waitlist() is otherwise as in sql/009.
 CREATE UNIQUE INDEX waitlist_one_per_user_event ON waitlist_entries (user_id, event_id)
     WHERE status IN ('waiting', 'offered');
 DROP INDEX waitlist_one_per_user;
@@ -244,8 +246,18 @@ BEGIN
     INSERT INTO waitlist_entries (event_id, user_id, seq, quantity, section_id)
     VALUES (p_event, p_user, v_seq, p_quantity, v_section)
     RETURNING id INTO v_entry;
-    -- An entry that can be met at once is answered offered.
-    PERFORM waitlist_serve(p_event);
+    -- An entry that can be met at once is answered offered. One that joins
+    -- behind another of its group (same quantity and section) cannot be met
+    -- now: when the pass above saw every join before this one, this join is
+    -- marked seen without a second pass.
+    IF (SELECT h.served_seq FROM waitlist_heads h WHERE h.event_id = p_event) = v_seq - 1
+       AND EXISTS (SELECT 1 FROM waitlist_entries w
+                    WHERE w.event_id = p_event AND w.status = 'waiting' AND w.quantity = p_quantity
+                      AND coalesce(w.section_id, 0) = coalesce(v_section, 0) AND w.seq < v_seq) THEN
+        UPDATE waitlist_heads h SET served_seq = v_seq WHERE h.event_id = p_event;
+    ELSE
+        PERFORM waitlist_serve(p_event);
+    END IF;
     o_status := 201;
     o_body := waitlist_json(v_entry)::text;
 END
