@@ -21,9 +21,9 @@
 -- 3. The user's held seats are summed from holds_active_by_user alone (the
 --    event and the expiry are filters no index serves): the planner chose
 --    holds_active_by_expiry, which reads every active hold of every event.
--- Everything else in hold(), and the check order, is as in sql/008. The
--- same trap is left in waitlist_serve()'s per-entry limit, which runs only
--- while an entry is being served.
+-- Everything else in hold(), and the check order, is as in sql/008.
+-- waitlist_serve() (restated below, 8) sums an entry's user's held seats the
+-- same way.
 
 CREATE OR REPLACE FUNCTION hold(p_user bigint, p_event bigint, p_seats bigint[], p_quantity integer,
                                 p_section text, p_admitted boolean, p_key text, p_request text,
@@ -318,8 +318,9 @@ $$;
 --    index gives (waitlist_waiting_by_group for the first, the event's join
 --    order for the second), which the planner reads from that index rather
 --    than by scanning the table.
---    waitlist_serve_freed() (9, below), waitlist_serve() (as in sql/017)
---    and book(p_token, ...) (as in sql/015, below) ask them so.
+--    waitlist_serve_freed() (9, below), waitlist_serve() (as in sql/017,
+--    with the held-seat sum of 3) and book(p_token, ...) (as in sql/015,
+--    below) ask them so.
 CREATE FUNCTION waitlist_anyone_waiting(p_event bigint) RETURNS boolean
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
@@ -451,8 +452,8 @@ BEGIN
                               AND coalesce(w.section_id, 0) = v_group.sk
                             ORDER BY w.seq LOOP
                 SELECT coalesce(sum(h.seat_count), 0) INTO v_held FROM holds h
-                 WHERE h.user_id = v_entry.user_id AND h.event_id = p_event
-                   AND h.status = 'active' AND h.expires_at > v_now;
+                 WHERE h.user_id = v_entry.user_id AND h.status = 'active'
+                   AND (h.event_id = p_event) IS TRUE AND (h.expires_at > v_now) IS TRUE;
                 IF v_held + v_entry.quantity > 10 THEN
                     v_limited := true;
                     CONTINUE;
