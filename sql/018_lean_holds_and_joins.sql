@@ -142,20 +142,33 @@ BEGIN
 END
 $$;
 
+-- The user of a live session, by the hash of its bearer token; a row of
+-- NULLs when there is none. The functions that check the caller's session
+-- themselves (1, 4, 7) answer o_status 401 then.
+CREATE FUNCTION signed_in(p_token bytea) RETURNS users
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_user users;
+BEGIN
+    SELECT u.* INTO v_user FROM sessions s JOIN users u ON u.id = s.user_id
+     WHERE s.token_hash = p_token AND s.expires_at > now();
+    RETURN v_user;
+END
+$$;
+
 CREATE FUNCTION hold(p_token bytea, p_event bigint, p_seats bigint[], p_quantity integer,
                      p_section text, p_admitted_user bigint, p_key text, p_request text,
                      OUT o_status integer, OUT o_body text)
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_user bigint;
+    v_user users := signed_in(p_token);
 BEGIN
-    SELECT s.user_id INTO v_user FROM sessions s WHERE s.token_hash = p_token AND s.expires_at > now();
-    IF NOT FOUND THEN
+    IF v_user.id IS NULL THEN
         o_status := 401;
         RETURN;
     END IF;
     SELECT h.o_status, h.o_body INTO o_status, o_body
-      FROM hold(v_user, p_event, p_seats, p_quantity, p_section, v_user = p_admitted_user,
+      FROM hold(v_user.id, p_event, p_seats, p_quantity, p_section, v_user.id = p_admitted_user,
                 p_key, p_request) h;
 END
 $$;
@@ -165,17 +178,14 @@ $$;
 CREATE FUNCTION confirm_hold(p_token bytea, p_hold bigint, OUT o_status integer, OUT o_body text)
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_user  bigint;
-    v_admin boolean;
+    v_user users := signed_in(p_token);
 BEGIN
-    SELECT u.id, u.role = 'admin' INTO v_user, v_admin
-      FROM sessions s JOIN users u ON u.id = s.user_id
-     WHERE s.token_hash = p_token AND s.expires_at > now();
-    IF NOT FOUND THEN
+    IF v_user.id IS NULL THEN
         o_status := 401;
         RETURN;
     END IF;
-    SELECT c.o_status, c.o_body INTO o_status, o_body FROM confirm_hold(v_user, v_admin, p_hold) c;
+    SELECT c.o_status, c.o_body INTO o_status, o_body
+      FROM confirm_hold(v_user.id, v_user.role = 'admin', p_hold) c;
 END
 $$;
 
@@ -202,6 +212,7 @@ DECLARE
     v_event   events;
     v_section bigint;
     v_seq     bigint;
+    v_served  bigint;
     v_entry   bigint;
 BEGIN
     SELECT * INTO v_event FROM events e WHERE e.id = p_event FOR NO KEY UPDATE;
@@ -242,7 +253,7 @@ BEGIN
     END IF;
     INSERT INTO waitlist_heads AS h (event_id, last_seq) VALUES (p_event, 1)
     ON CONFLICT (event_id) DO UPDATE SET last_seq = h.last_seq + 1
-    RETURNING h.last_seq INTO v_seq;
+    RETURNING h.last_seq, h.served_seq INTO v_seq, v_served;
     INSERT INTO waitlist_entries (event_id, user_id, seq, quantity, section_id)
     VALUES (p_event, p_user, v_seq, p_quantity, v_section)
     RETURNING id INTO v_entry;
@@ -250,7 +261,7 @@ BEGIN
     -- behind another of its group (same quantity and section) cannot be met
     -- now: when the pass above saw every join before this one, this join is
     -- marked seen without a second pass.
-    IF (SELECT h.served_seq FROM waitlist_heads h WHERE h.event_id = p_event) = v_seq - 1
+    IF v_served = v_seq - 1
        AND EXISTS (SELECT 1 FROM waitlist_entries w
                     WHERE w.event_id = p_event AND w.status = 'waiting' AND w.quantity = p_quantity
                       AND coalesce(w.section_id, 0) = coalesce(v_section, 0) AND w.seq < v_seq) THEN
@@ -293,15 +304,14 @@ CREATE FUNCTION join_waitlist(p_token bytea, p_event bigint, p_quantity integer,
                               OUT o_status integer, OUT o_body text)
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_user bigint;
+    v_user users := signed_in(p_token);
 BEGIN
-    SELECT s.user_id INTO v_user FROM sessions s WHERE s.token_hash = p_token AND s.expires_at > now();
-    IF NOT FOUND THEN
+    IF v_user.id IS NULL THEN
         o_status := 401;
         RETURN;
     END IF;
     SELECT j.o_status, j.o_body INTO o_status, o_body
-      FROM join_waitlist(v_user, p_event, p_quantity, p_section) j;
+      FROM join_waitlist(v_user.id, p_event, p_quantity, p_section) j;
 END
 $$;
 
