@@ -1,7 +1,8 @@
 // evently-offers: the waitlist's offer maker. Every 200 ms it serves each
-// event with waiting entries (sql/009 waitlist_serve_all), so that a seat
-// freed by an expiry — which no request marks — is offered within a second
-// even when no request comes. Run by deploy/evently as a supervised process;
+// event with waiting entries (sql/019 waitlist_serve_all_changed), so that a
+// seat freed by an expiry — which no request marks — is offered within a
+// second even when no request comes, and marks each event where it made an
+// offer on the change board. Run by deploy/evently as a supervised process;
 // safe to run twice, and correctness never depends on it: every write that
 // can take seats serves the waitlist first.
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <cstdio>
 
 #include "evently/background.hpp"
+#include "evently/board.hpp"
 #include "evently/config.hpp"
 #include "evently/db.hpp"
 
@@ -16,11 +18,11 @@ using namespace evently;
 
 int main() {
   if (!start_background_process()) return 1;
-  Db db(config().database_url, {{"serve_all", "SELECT waitlist_serve_all()"}},
+  Db db(config().database_url, {{"serve_all", "SELECT * FROM waitlist_serve_all_changed()"}},
         "SET statement_timeout = '10s'; SET lock_timeout = '2s'");
   while (!stop_requested()) {
     try {
-      db.exec("serve_all");
+      for (const auto& row : db.exec("serve_all")) touch_event(row[0].as<int64_t>());
     } catch (const std::exception& e) {
       // The database may be away, or a lock busy: the next round tries again.
       std::fprintf(stderr, "offers[%d] error: %s\n", static_cast<int>(getpid()), e.what());

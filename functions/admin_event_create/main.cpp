@@ -1,5 +1,6 @@
 // POST /admin/events: an event, its sections and every one of its seats.
 #include "evently/auth.hpp"
+#include "evently/board.hpp"
 #include "evently/events.hpp"
 #include "evently/json.hpp"
 #include "evently/server.hpp"
@@ -28,6 +29,7 @@ int main() {
                                   event.description.value_or(""), *event.starts_at, sections,
                                   event.hold_seconds.value_or(600), or_null(event.admission_opens_at),
                                   or_null(rate));
+        if (Board* board = Board::get()) board->touch(Board::Kind::catalog, 0);
         return Response::json(201, rows[0][0].c_str())
             .header("Location", std::string("/events/") + rows[0][1].c_str());
       });

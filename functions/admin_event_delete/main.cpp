@@ -1,5 +1,6 @@
 // DELETE /admin/events/{id}: the event goes, with its seats and bookings.
 #include "evently/auth.hpp"
+#include "evently/board.hpp"
 #include "evently/server.hpp"
 
 using namespace evently;
@@ -14,6 +15,7 @@ int main() {
                  const int64_t id = path_id(req, "event_not_found", "Event not found");
                  if (db.exec(kDelete.name, id).empty())
                    throw ApiError(404, "event_not_found", "Event not found");
+                 touch_event_and_catalog(id);
                  return Response::no_content();
                });
 }

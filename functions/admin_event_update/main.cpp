@@ -1,5 +1,6 @@
 // PATCH /admin/events/{id}: change an event's details; never its layout.
 #include "evently/auth.hpp"
+#include "evently/board.hpp"
 #include "evently/events.hpp"
 #include "evently/json.hpp"
 #include "evently/server.hpp"
@@ -41,6 +42,7 @@ int main() {
                                   or_null(hold_seconds), event.admission_given,
                                   or_null(event.admission_opens_at), or_null(rate));
         if (rows.empty()) throw ApiError(404, "event_not_found", "Event not found");
+        touch_event_and_catalog(id);
         return Response::json(200, rows[0][0].c_str());
       });
 }

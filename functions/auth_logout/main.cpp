@@ -1,5 +1,6 @@
 // POST /auth/logout: the caller's token stops working at once.
 #include "evently/auth.hpp"
+#include "evently/board.hpp"
 #include "evently/server.hpp"
 
 using namespace evently;
@@ -10,8 +11,9 @@ static const Statement kRevoke{
 
 int main() {
   return serve({.name = "auth_logout", .statements = {kRevoke}}, [](const Request& req, Db& db) {
-    const auto revoked = db.exec(kRevoke.name, token_digest(require_bearer(req)));
-    if (revoked.empty()) throw unauthorized("The token is invalid, expired or revoked");
+    const std::string session = token_digest(require_bearer(req));
+    if (db.exec(kRevoke.name, session).empty()) throw unauthorized("The token is invalid, expired or revoked");
+    if (Board* board = Board::get()) board->touch(Board::Kind::session, session);
     return Response::no_content();
   });
 }

@@ -1,5 +1,6 @@
 // DELETE /bookings/{id}: cancel a booking; its seats are free at once.
 #include "evently/auth.hpp"
+#include "evently/board.hpp"
 #include "evently/bookings.hpp"
 #include "evently/server.hpp"
 
@@ -13,6 +14,8 @@ int main() {
                [](const Request& req, Db& db) {
                  const User user = authenticate(req, db);
                  const int64_t id = path_id(req, "booking_not_found", "Booking not found");
-                 return booking_outcome(db.exec(kCancel.name, user.id, user.is_admin(), id));
+                 const Response res = booking_outcome(db.exec(kCancel.name, user.id, user.is_admin(), id));
+                 touch_outcome(res.status, res.body);
+                 return res;
                });
 }

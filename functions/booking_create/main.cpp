@@ -6,6 +6,7 @@
 // session's user.
 #include "evently/admission.hpp"
 #include "evently/auth.hpp"
+#include "evently/board.hpp"
 #include "evently/bookings.hpp"
 #include "evently/json.hpp"
 #include "evently/server.hpp"
@@ -33,8 +34,10 @@ int main() {
           v.check();
         });
 
-        return booking_outcome(with_session(
+        const pqxx::result rows =
             db.exec(kBook.name, session, event_id, pg_array(seat_ids), admitted_user(req, event_id),
-                    or_null(key), booking_fingerprint(event_id, seat_ids))));
+                    or_null(key), booking_fingerprint(event_id, seat_ids));
+        touch_event(event_id);  // whatever the answer: a refusal may have served the waitlist
+        return booking_outcome(with_session(rows));
       });
 }

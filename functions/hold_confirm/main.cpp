@@ -3,6 +3,7 @@
 // booking, 200. The caller's session and the confirmation are one call of
 // confirm_hold() in sql/: one round trip.
 #include "evently/auth.hpp"
+#include "evently/board.hpp"
 #include "evently/bookings.hpp"
 #include "evently/server.hpp"
 
@@ -17,6 +18,8 @@ int main() {
                  int64_t id = 0;
                  const std::string session = session_for(
                      req, db, [&] { id = path_id(req, "hold_not_found", "Hold not found"); });
-                 return booking_outcome(with_session(db.exec(kConfirm.name, session, id)));
+                 const Response res = booking_outcome(with_session(db.exec(kConfirm.name, session, id)));
+                 touch_outcome(res.status, res.body);
+                 return res;
                });
 }

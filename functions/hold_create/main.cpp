@@ -6,6 +6,7 @@
 // signature alone; hold() checks that it admits the session's user.
 #include "evently/admission.hpp"
 #include "evently/auth.hpp"
+#include "evently/board.hpp"
 #include "evently/bookings.hpp"
 #include "evently/holds.hpp"
 #include "evently/json.hpp"
@@ -34,10 +35,10 @@ int main() {
 
         const auto seats = hold.quantity ? std::optional<std::string>() : pg_array(hold.seat_ids);
         const auto quantity = hold.quantity ? std::to_string(*hold.quantity) : std::optional<std::string>();
-        return outcome(with_session(db.exec(kHold.name, session, hold.event_id, or_null(seats),
-                                            or_null(quantity), or_null(hold.section),
-                                            admitted_user(req, hold.event_id), or_null(key),
-                                            hold.fingerprint())),
-                       "/holds/");
+        const pqxx::result rows = db.exec(kHold.name, session, hold.event_id, or_null(seats),
+                                          or_null(quantity), or_null(hold.section),
+                                          admitted_user(req, hold.event_id), or_null(key), hold.fingerprint());
+        touch_event(hold.event_id);  // whatever the answer: a refusal may have served the waitlist
+        return outcome(with_session(rows), "/holds/");
       });
 }

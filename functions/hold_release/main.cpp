@@ -1,5 +1,6 @@
 // DELETE /holds/{id}: release a hold; its seats are available at once.
 #include "evently/auth.hpp"
+#include "evently/board.hpp"
 #include "evently/bookings.hpp"
 #include "evently/server.hpp"
 
@@ -13,6 +14,8 @@ int main() {
                [](const Request& req, Db& db) {
                  const User user = authenticate(req, db);
                  const int64_t id = path_id(req, "hold_not_found", "Hold not found");
-                 return outcome(db.exec(kRelease.name, user.id, user.is_admin(), id), "/holds/");
+                 const Response res = outcome(db.exec(kRelease.name, user.id, user.is_admin(), id), "/holds/");
+                 touch_outcome(res.status, res.body);
+                 return res;
                });
 }

@@ -4,6 +4,7 @@
 // token has expired, then a new position at the back.
 #include "evently/admission.hpp"
 #include "evently/auth.hpp"
+#include "evently/board.hpp"
 #include "evently/server.hpp"
 
 using namespace evently;
@@ -18,6 +19,7 @@ int main() {
     const User user = authenticate(req, db);
     const int64_t event = path_id(req, "event_not_found", "Event not found");
     const auto row = db.exec(kJoin.name, user.id, event)[0];
+    if (Board* board = Board::get()) board->touch(Board::Kind::ticket, user.id, event);
     const int status = row[0].as<int>();
     if (status == 404) throw ApiError(404, "event_not_found", "Event not found");
     if (status == 409 && row[1].as<std::string>() == "no_queue")

@@ -3,6 +3,7 @@
 // order as seats free up; one that can be met at once is answered offered.
 // The caller's session and the join are one call of join_waitlist() in sql/.
 #include "evently/auth.hpp"
+#include "evently/board.hpp"
 #include "evently/bookings.hpp"
 #include "evently/holds.hpp"
 #include "evently/json.hpp"
@@ -31,7 +32,8 @@ int main() {
           v.check();
           event = path_id(req, "event_not_found", "Event not found");
         });
-        return outcome(with_session(db.exec(kJoin.name, session, event, quantity, or_null(section))),
-                       "/waitlist/");
+        const pqxx::result rows = db.exec(kJoin.name, session, event, quantity, or_null(section));
+        touch_event(event);  // a join serves the waitlist first
+        return outcome(with_session(rows), "/waitlist/");
       });
 }

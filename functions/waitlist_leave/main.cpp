@@ -1,6 +1,7 @@
 // DELETE /waitlist/{id}: leave the list; an outstanding offer is released
 // and its seats go to the next entries.
 #include "evently/auth.hpp"
+#include "evently/board.hpp"
 #include "evently/bookings.hpp"
 #include "evently/server.hpp"
 
@@ -14,6 +15,8 @@ int main() {
                [](const Request& req, Db& db) {
                  const User user = authenticate(req, db);
                  const int64_t id = path_id(req, "waitlist_entry_not_found", "Waitlist entry not found");
-                 return outcome(db.exec(kLeave.name, user.id, user.is_admin(), id), "/waitlist/");
+                 const Response res = outcome(db.exec(kLeave.name, user.id, user.is_admin(), id), "/waitlist/");
+                 touch_outcome(res.status, res.body);
+                 return res;
                });
 }

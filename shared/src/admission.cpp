@@ -2,7 +2,6 @@
 
 #include <sodium.h>
 
-#include <chrono>
 #include <cstring>
 
 #include "evently/config.hpp"
@@ -43,12 +42,6 @@ int64_t get(const unsigned char* at) {
 }
 
 }  // namespace
-
-int64_t now_micros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string admission_token(int64_t user, int64_t event, int64_t expires_micros) {
   unsigned char raw[kToken];

@@ -1,6 +1,9 @@
 #include "evently/cache.hpp"
 
+#include "evently/board.hpp"
 #include "evently/compress.hpp"
+#include "evently/metrics.hpp"
+#include "evently/time.hpp"
 
 namespace evently {
 
@@ -73,7 +76,7 @@ const std::string& LruCache::gzipped(const std::string& key, const Ptr& entry) {
 }
 
 Response not_modified(const std::string& etag) {
-  return Response{.status = 304, .content_type = "", .body = "",
+  return Response{.status = 304, .content_type = "", .body = "", .shared_body = nullptr,
                   .headers = {{"ETag", etag}, {"Cache-Control", "no-cache"}}};
 }
 
@@ -81,9 +84,25 @@ Response cached_response(const Request& req, LruCache& cache, const std::string&
                          const LruCache::Ptr& entry, const std::string& etag) {
   if (etag_matches(req.if_none_match, etag)) return not_modified(etag);
   const bool gzip = accepts_gzip(req.accept_encoding);
-  Response res = Response::json(200, gzip ? cache.gzipped(key, entry) : entry->body);
+  Response res = Response::json(200, {});
+  // The entry's own text, kept alive with it: a seat map is not copied per answer.
+  res.shared_body = std::shared_ptr<const std::string>(entry, gzip ? &cache.gzipped(key, entry) : &entry->body);
   if (gzip) res.header("Content-Encoding", "gzip");
   return res.header("ETag", etag).header("Cache-Control", "no-cache").header("Vary", "Accept-Encoding");
+}
+
+bool on_board(const LruCache::Entry& entry, uint64_t mark_now) {
+  const bool on = entry.board_until != 0 && entry.board_mark == mark_now && now_micros() < entry.board_until;
+  if (auto* metrics = WorkerMetrics::current()) {
+    if (on) metrics->cache_hit(CacheName::board); else metrics->cache_miss(CacheName::board);
+  }
+  return on;
+}
+
+void put_on_board(LruCache::Entry& entry, uint64_t mark, int64_t expires_micros) {
+  const Board* board = Board::get();
+  entry.board_mark = mark;
+  entry.board_until = board != nullptr ? board->trusted_until(now_micros(), expires_micros) : 0;
 }
 
 }  // namespace evently

@@ -3,8 +3,10 @@
 #include <sodium.h>
 
 #include <array>
+#include <cstdlib>
 #include <set>
 
+#include "evently/board.hpp"
 #include "evently/cursor.hpp"
 #include "evently/json.hpp"
 #include "evently/time.hpp"
@@ -20,14 +22,14 @@ constexpr size_t kMaxSections = 50;
 // a rarer one is looked up in the trigram indexes instead.
 constexpr int kWalk = 256;
 
-// The page of the events whose ids were found, with their live counts, and
-// the catalog version it was read at (one row with NULLs when none). Follows
-// a WITH that defines found(id).
+// The page of the events whose ids were found, with their live counts (and
+// until when those hold), and the catalog version it was read at (one row
+// with NULLs when none). Follows a WITH that defines found(id).
 #define EVENTLY_PAGE_OF_FOUND                                                                \
-  ", page AS (SELECT r.doc, r.starts_us, r.id, r.starts_at FROM found f "                   \
+  ", page AS (SELECT r.doc, r.starts_us, r.id, r.starts_at, r.until_us FROM found f "       \
   "JOIN event_reads r ON r.id = f.id) "                                                     \
-  "SELECT c.version, p.doc, p.starts_us, p.id FROM event_catalog c LEFT JOIN page p ON true " \
-  "ORDER BY p.starts_at, p.id"
+  "SELECT c.version, p.doc, p.starts_us, p.id, p.until_us FROM event_catalog c "            \
+  "LEFT JOIN page p ON true ORDER BY p.starts_at, p.id"
 constexpr const char* kPageOfIds = EVENTLY_PAGE_OF_FOUND;
 
 // A case-insensitive substring pattern that takes % and _ literally.
@@ -75,21 +77,25 @@ std::vector<std::string> search_params(const EventSearch& s) {
   return p;
 }
 
-// {"events":[...],"next_cursor":...} from rows (version, doc, starts_us, id)
-// fetched with LIMIT limit + 1; `ids` gets their ids as a bigint[] literal.
-std::string render_page(const pqxx::result& rows, int64_t limit, std::string& ids) {
+// {"events":[...],"next_cursor":...} from rows (version, doc, starts_us, id,
+// until_us) fetched with LIMIT limit + 1; `ids` gets their ids as a bigint[]
+// literal, `until` the earliest instant their counts change with no write.
+std::string render_page(const pqxx::result& rows, int64_t limit, std::string& ids, int64_t& until) {
   std::vector<pqxx::result::size_type> found;
   for (pqxx::result::size_type i = 0; i < rows.size(); ++i)
     if (!rows[i][1].is_null()) found.push_back(i);
   const size_t shown = std::min(found.size(), static_cast<size_t>(limit));
   std::string out = "{\"events\":[";
   ids = "{";
+  until = 0;
   for (size_t i = 0; i < found.size(); ++i) {
+    const auto& row = rows[found[i]];
     if (i > 0) ids += ',';
-    ids += rows[found[i]][3].c_str();
+    ids += row[3].c_str();
     if (i >= shown) continue;
+    if (!row[4].is_null() && (until == 0 || row[4].as<int64_t>() < until)) until = row[4].as<int64_t>();
     if (i > 0) out += ',';
-    out += rows[found[i]][1].c_str();
+    out += row[1].c_str();
   }
   ids += '}';
   out += "],\"next_cursor\":";
@@ -100,6 +106,19 @@ std::string render_page(const pqxx::result& rows, int64_t limit, std::string& id
     out += "null";
   }
   return out + '}';
+}
+
+// The board's mark of a page: the catalog's and each of its events' ({1,2,3}).
+uint64_t page_mark(const Board& board, const std::string& ids) {
+  uint64_t mark = board.mark(Board::Kind::catalog, 0);
+  for (const char* at = ids.c_str(); *at != '\0' && *at != '}'; ++at) {
+    char* end = nullptr;
+    const long long id = std::strtoll(at + 1, &end, 10);
+    if (end == at + 1) break;
+    mark += board.mark(Board::Kind::event, id);
+    at = end - 1;
+  }
+  return mark;
 }
 
 std::string digest_tag(const std::string& body) {
@@ -123,19 +142,25 @@ void add_length_prefixed(std::string& key, const std::optional<std::string>& par
 
 const Statement kEventReadStatement{
     "event_read",
-    "SELECT r.version, CASE WHEN r.version IS DISTINCT FROM $2 THEN r.doc END FROM event_reads r "
-    "WHERE r.id = $1",
+    "SELECT r.version, CASE WHEN r.version IS DISTINCT FROM $2 THEN r.doc END, r.until_us "
+    "FROM event_reads r WHERE r.id = $1",
     true};
 
 Response event_answer(const Request& req, Db& db, LruCache& cache, int64_t id) {
   const std::string key = std::to_string(id);
+  const auto etag = [&key](const std::string& version) { return "W/\"e" + key + "-" + version + '"'; };
   LruCache::Ptr entry = cache.peek(key);
+  const Board* board = Board::get();
+  const uint64_t mark = board != nullptr ? board->mark(Board::Kind::event, id) : 0;
+  if (entry && on_board(*entry, mark)) return cached_response(req, cache, key, entry, etag(entry->version));
+
   const auto rows = db.exec(kEventReadStatement.name, id, entry ? entry->version.c_str() : nullptr);
   if (rows.empty()) throw ApiError(404, "event_not_found", "Event not found");
   const std::string version = rows[0][0].c_str();
   if (!entry || entry->version != version)
     entry = cache.put(key, LruCache::Entry{.version = version, .body = rows[0][1].c_str(), .gzipped = {}});
-  return cached_response(req, cache, key, entry, "W/\"e" + key + "-" + version + '"');
+  put_on_board(*entry, mark, rows[0][2].is_null() ? 0 : rows[0][2].as<int64_t>());
+  return cached_response(req, cache, key, entry, etag(version));
 }
 
 EventSearch read_event_search(Validator& v, const Request& req) {
@@ -219,21 +244,32 @@ std::string event_search_key(const EventSearch& s) {
 
 Response EventPages::answer(const Request& req, Db& db, const EventSearch& search) {
   const std::string key = event_search_key(search);
+  const LruCache::Ptr cached = ids_.peek(key);
+  const Board* board = Board::get();
+  const uint64_t mark = board != nullptr && cached ? page_mark(*board, cached->body) : 0;
+  if (cached) {
+    if (const LruCache::Ptr page = pages_.peek(key); page && on_board(*page, mark))
+      return cached_response(req, pages_, key, page, page->version);
+  }
+
   pqxx::result rows;
   bool fresh = false;  // rows came from the ids still valid at the catalog version
-  if (const LruCache::Ptr cached = ids_.peek(key)) {
+  if (cached) {
     rows = db.exec(kPageByIds.name, cached->version, cached->body);
     fresh = !rows.empty() && cached->version == rows[0][0].c_str();
   }
-  std::string ids;
   if (!fresh) {
     rows = db.exec(kShapeNames[shape_of(search)], pqxx::prepare::make_dynamic_params(search_params(search)));
   }
-  std::string body = render_page(rows, search.page.limit, ids);
+  std::string ids;
+  int64_t until = 0;
+  std::string body = render_page(rows, search.page.limit, ids, until);
   if (!fresh) ids_.put(key, LruCache::Entry{.version = rows[0][0].c_str(), .body = ids, .gzipped = {}});
   const std::string tag = digest_tag(body);
   LruCache::Ptr page = pages_.get(key, tag);
   if (!page) page = pages_.put(key, LruCache::Entry{.version = tag, .body = std::move(body), .gzipped = {}});
+  // On the board only when the mark read first covered these very events.
+  if (fresh) put_on_board(*page, mark, until); else page->board_until = 0;
   return cached_response(req, pages_, key, page, tag);
 }
 

@@ -208,6 +208,24 @@ std::shared_ptr<const SeatLayout> SeatMaps::layout(Db& db, int64_t event_id, siz
   return layout(event_id, seats, [&] { return load_seat_layout(db, event_id); });
 }
 
+int64_t seat_map_tag_until(std::string_view tag) {
+  const size_t dot = tag.rfind('.');
+  if (dot == std::string_view::npos) return 0;
+  int64_t until = 0;
+  for (const char c : tag.substr(dot + 1)) {
+    if (c < '0' || c > '9') return 0;
+    until = until * 10 + (c - '0');
+  }
+  return until;
+}
+
+LruCache::Ptr SeatMaps::on_board(const std::string& key, uint64_t mark_now) {
+  auto map = maps_.peek(key);
+  if (!map || !evently::on_board(*map, mark_now)) return nullptr;
+  if (auto* metrics = WorkerMetrics::current()) metrics->cache_hit(CacheName::seat_map);
+  return map;
+}
+
 LruCache::Ptr SeatMaps::get(const std::string& key, std::string_view version) {
   auto map = maps_.get(key, version);
   if (auto* metrics = WorkerMetrics::current()) {

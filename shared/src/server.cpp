@@ -2,8 +2,11 @@
 
 #include <fcgiapp.h>
 #include <sodium.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -87,13 +90,52 @@ Response problem(const ApiError& e) {
   return res;
 }
 
+// Writes all of iov[0..n) to fd, or gives up when the peer has gone.
+bool write_all(int fd, iovec* iov, int n) {
+  while (n > 0) {
+    const ssize_t wrote = ::writev(fd, iov, n);
+    if (wrote < 0 && errno == EINTR) continue;
+    if (wrote <= 0) return false;
+    auto left = static_cast<size_t>(wrote);
+    for (; n > 0 && left >= iov->iov_len; ++iov, --n) left -= iov->iov_len;
+    if (n > 0) {
+      iov->iov_base = static_cast<char*>(iov->iov_base) + left;
+      iov->iov_len -= left;
+    }
+  }
+  return true;
+}
+
+// A large body (a seat map) goes out in FastCGI stdout records of 64 KiB
+// written straight to the connection, after what libfcgi holds: libfcgi
+// would cut it into 8 KiB records, a write and a wake-up of nginx each.
+void write_body(FCGX_Request& raw, const std::string& body) {
+  constexpr size_t kDirect = 32 * 1024;
+  constexpr size_t kRecord = 65528;  // the most a record holds, in whole 8-byte units
+  if (body.size() < kDirect || raw.ipcFd < 0) {
+    if (!body.empty()) FCGX_PutStr(body.data(), static_cast<int>(body.size()), raw.out);
+    return;
+  }
+  if (FCGX_FFlush(raw.out) != 0) return;
+  for (size_t at = 0; at < body.size(); at += kRecord) {
+    const size_t len = std::min(kRecord, body.size() - at);
+    unsigned char header[8] = {1, 6,  // version 1, FCGI_STDOUT
+                               static_cast<unsigned char>(raw.requestId >> 8),
+                               static_cast<unsigned char>(raw.requestId & 0xff),
+                               static_cast<unsigned char>(len >> 8), static_cast<unsigned char>(len & 0xff),
+                               0, 0};
+    iovec iov[2] = {{header, sizeof header}, {const_cast<char*>(body.data() + at), len}};
+    if (!write_all(raw.ipcFd, iov, 2)) return;
+  }
+}
+
 void write_response(FCGX_Request& raw, const Response& res) {
   std::string head = "Status: " + std::to_string(res.status) + " " + status_text(res.status) + "\r\n";
   if (!res.content_type.empty()) head += "Content-Type: " + res.content_type + "\r\n";
   for (const auto& [name, value] : res.headers) head += name + ": " + value + "\r\n";
   head += "\r\n";
   FCGX_PutStr(head.data(), static_cast<int>(head.size()), raw.out);
-  if (!res.body.empty()) FCGX_PutStr(res.body.data(), static_cast<int>(res.body.size()), raw.out);
+  write_body(raw, res.content());
 }
 
 // One line per request: time, function, method, path, status, duration and

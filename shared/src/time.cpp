@@ -1,8 +1,16 @@
 #include "evently/time.hpp"
 
+#include <chrono>
 #include <cstdio>
 
 namespace evently {
+
+int64_t now_micros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 namespace {
 
 // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).

@@ -12,6 +12,10 @@ unset DATABASE_URL
 # after 3 s and waitlist_get on a lock wait after 1 s (nothing else in the
 # suite locks what they read).
 export EVENTLY_SWEEP_INTERVAL=1 EVENTLY_STATEMENT_TIMEOUT_EVENT_GET=3000 EVENTLY_LOCK_TIMEOUT_WAITLIST_GET=1000
+# Cached answers go unchecked for up to 3 s on the change board, so that a
+# test reading after a write sees the write through the board's marks, not
+# because the trust window happened to end (test_read_cache waits it out once).
+export EVENTLY_BOARD_TRUST_MS=3000
 
 # A port nobody listens on, from a random start so that stacks started at the
 # same time rarely pick the same one (a clash is retried below).

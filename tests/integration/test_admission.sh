@@ -208,6 +208,38 @@ expect_status 201 "an ungated event needs no token"
 req GET "/events/$EG/queue"
 expect_problem 404 not_in_queue "no gate, no ticket"
 
+# --- polls answered from the workers' caches never outlive what they show ------------------
+
+# A poll is answered from the worker's cache while the change board has seen
+# nothing of the session, the user's tickets or the event; every change of
+# those shows in the next poll, whichever worker answers it.
+POLLS=12  # more than queue_get's workers: nginx spreads them over all
+polls_agree() { # DESCRIPTION STATUS [POSITION]: POLLS polls, each STATUS (and POSITION)
+  local bad=0 i
+  for i in $(seq "$POLLS"); do
+    req GET "/events/$EQ/queue"
+    [ "$STATUS" = "$2" ] && { [ -z "${3:-}" ] || [ "$(json .position)" = "$3" ]; } || bad=$((bad + 1))
+  done
+  check "$1" "$bad" 0
+}
+mk_event "{\"opens_at\":\"$OPENS\",\"rate_per_minute\":60}"; EQ=$EVENT_ID
+new_user; U5=$TOKEN
+polls_agree "before joining, every poll is 404" 404
+req POST "/events/$EQ/queue"
+expect_status 201 "a join"
+P5=$(json .position)
+polls_agree "a join is in every poll at once" 200 "$P5"
+polls_agree "and polled again, from the caches" 200 "$P5"
+req POST /auth/logout
+expect_status 204 "logout"
+polls_agree "after logout every poll is 401 at once" 401
+new_user; U6=$TOKEN
+req POST "/events/$EQ/queue"
+P6=$(json .position)
+polls_agree "another user's poll" 200 "$P6"
+TOKEN=$ADMIN; req PATCH "/admin/events/$EQ" '{"admission":null}'; TOKEN=$U6
+polls_agree "once the gate is removed every poll is 404 at once" 404
+
 # --- 200 concurrent joins ------------------------------------------------------------------
 
 if [ ! -x "$DRIVER" ]; then

@@ -177,6 +177,37 @@ for i in $(seq "$READS"); do
 done
 check "a deleted event is gone from every worker's answers at once" "$bad" 0
 
+# --- the change board: unchanged answers with no round trip -------------------------------
+
+# Every write above was made through the API, and every read after it was new
+# at once (the writer marks the board before it answers). An unchanged event
+# is answered from the workers' caches alone: board hits, not PostgreSQL.
+board_figure() { # FUNCTION hits|misses: summed over the function's workers
+  curl -s "$BASE/metrics" | awk -v s="evently_cache_$2_total{function=\"$1\",cache=\"board\"}" \
+    '$1 == s {v = $2} END {print v + 0}'
+}
+for i in $(seq "$READS"); do counts_of_event >/dev/null; counts_in_search >/dev/null; done
+hits0=$(board_figure event_get hits); search_hits0=$(board_figure events_list hits)
+for i in $(seq 40); do counts_of_event >/dev/null; counts_in_search >/dev/null; done
+check "most unchanged event reads are answered on the board alone" \
+  "$([ $(( $(board_figure event_get hits) - hits0 )) -ge 20 ] && echo yes)" yes
+check "most unchanged search pages are answered on the board alone" \
+  "$([ $(( $(board_figure events_list hits) - search_hits0 )) -ge 20 ] && echo yes)" yes
+
+# A write the board cannot see (made by hand in SQL) is shown within the
+# trust window (EVENTLY_BOARD_TRUST_MS: 3 s in the test stack, 1 s by
+# default): every cached answer is checked with PostgreSQL again by then.
+psql_q "UPDATE events SET description = 'changed by hand' WHERE id = $EVENT" >/dev/null
+sleep 3.2
+bad=0
+for i in $(seq "$READS"); do
+  req GET "/events/$EVENT"
+  [ "$(json .description)" = '"changed by hand"' ] || bad=$((bad + 1))
+  req GET "/events?q=$TAG"
+  [ "$(json ".events[] | select(.id == $EVENT) | .description")" = '"changed by hand"' ] || bad=$((bad + 1))
+done
+check "a write made by hand is in every answer once the trust window has passed" "$bad" 0
+
 # --- broad and selective searches: the same page, whichever way it is found ------------
 
 # 300 events in one day of 2037, in start order: every 60th is "<B> sparse"

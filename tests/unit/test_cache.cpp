@@ -90,11 +90,11 @@ TEST(CachedResponse, EtagRules) {
   Request req;
   auto res = cached_response(req, cache, "a", e, "W/\"1\"");
   EXPECT_EQ(res.status, 200);
-  EXPECT_EQ(res.body, std::string(10, 'x'));
+  EXPECT_EQ(res.content(), std::string(10, 'x'));
   req.if_none_match = "W/\"0\", W/\"1\"";
   res = cached_response(req, cache, "a", e, "W/\"1\"");
   EXPECT_EQ(res.status, 304);
-  EXPECT_TRUE(res.body.empty());
+  EXPECT_TRUE(res.content().empty());
   req.if_none_match = "W/\"0\"";
   req.accept_encoding = "gzip, br";
   res = cached_response(req, cache, "a", e, "W/\"1\"");

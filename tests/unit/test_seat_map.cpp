@@ -201,7 +201,7 @@ TEST(SeatMaps, TheEmptyAnswerIsNeverKept) {
   EXPECT_EQ(maps.maps().size(), 0u);
   EXPECT_EQ(maps.maps().bytes(), 0u);
   req.accept_encoding.clear();
-  EXPECT_EQ(maps.respond_empty(req, 1, l.sections, tag).body, empty_seat_map(1, l.sections));
+  EXPECT_EQ(maps.respond_empty(req, 1, l.sections, tag).content(), empty_seat_map(1, l.sections));
   req.if_none_match = tag;
   EXPECT_EQ(maps.respond_empty(req, 1, l.sections, tag).status, 304);
 }
@@ -215,7 +215,7 @@ TEST(SeatMaps, AnswersWithTheEtagRules) {
   Request req;
   Response res = maps.respond(req, key, map, tag);
   EXPECT_EQ(res.status, 200);
-  EXPECT_EQ(res.body, map->body);
+  EXPECT_EQ(res.content(), map->body);
   EXPECT_TRUE(has_header(res, "ETag", tag));
   EXPECT_TRUE(has_header(res, "Cache-Control", "no-cache"));
   EXPECT_TRUE(has_header(res, "Vary", "Accept-Encoding"));
@@ -224,7 +224,7 @@ TEST(SeatMaps, AnswersWithTheEtagRules) {
   req.if_none_match = tag;
   res = maps.respond(req, key, map, tag);
   EXPECT_EQ(res.status, 304);
-  EXPECT_TRUE(res.body.empty());
+  EXPECT_TRUE(res.content().empty());
 }
 
 TEST(SeatMaps, CountsHitsMissesEvictionsAndRendersInTheWorkersMetrics) {

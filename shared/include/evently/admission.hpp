@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "evently/request.hpp"
+#include "evently/time.hpp"
 
 namespace evently {
 
@@ -33,8 +34,5 @@ int64_t admitted_user(const Request& req, int64_t event);
 /// "admission_token","token_expires_at"}, the token only once admitted.
 std::string queue_ticket_json(int64_t user, int64_t event, int64_t position,
                               int64_t admitted_at_micros, bool is_admitted);
-
-/// Microseconds since the epoch, now.
-int64_t now_micros();
 
 }  // namespace evently

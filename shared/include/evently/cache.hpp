@@ -26,6 +26,10 @@ class LruCache {
     /// counted as object_bytes in the cache's size.
     std::shared_ptr<const void> object = nullptr;
     size_t object_bytes = 0;
+    /// The change board's marks when it was read, and until when it may be
+    /// served on them alone (microseconds; 0: never): see board.hpp.
+    uint64_t board_mark = 0;
+    int64_t board_until = 0;
   };
   using Ptr = std::shared_ptr<Entry>;
 
@@ -75,6 +79,16 @@ class LruCache {
 /// Cache-Control: no-cache (clients revalidate every time) and Vary.
 Response cached_response(const Request& req, LruCache& cache, const std::string& key,
                          const LruCache::Ptr& entry, const std::string& etag);
+
+/// Whether `entry` may be answered on the change board's marks alone
+/// (board.hpp): it is trusted still, and the marks are `mark_now` as when it
+/// was read. Never without a board.
+bool on_board(const LruCache::Entry& entry, uint64_t mark_now);
+
+/// Records that `entry` was read from PostgreSQL at the board's `mark` (read
+/// before the database was) and holds, with no write, until `expires_micros`
+/// (0: no such instant).
+void put_on_board(LruCache::Entry& entry, uint64_t mark, int64_t expires_micros);
 
 /// 304 for `etag` (no body).
 Response not_modified(const std::string& etag);

@@ -21,8 +21,10 @@ inline constexpr int kSlotsPerFunction = 64;
 
 /// The worker caches whose use is counted: each is the `cache` label of
 /// evently_cache_*; a new cache takes a free index below kCacheSlots.
-enum class CacheName : int { seat_map = 0, seat_layout = 1, seat_sections = 2 };
-inline constexpr const char* kCacheNames[] = {"seat_map", "seat_layout", "seat_sections"};
+/// `board`: cached answers looked at on the change board (board.hpp): a hit
+/// was given with no round trip, a miss was checked with PostgreSQL.
+enum class CacheName : int { seat_map = 0, seat_layout = 1, seat_sections = 2, board = 3 };
+inline constexpr const char* kCacheNames[] = {"seat_map", "seat_layout", "seat_sections", "board"};
 inline constexpr int kCacheNameCount = sizeof kCacheNames / sizeof kCacheNames[0];
 inline constexpr int kCacheSlots = 8;
 

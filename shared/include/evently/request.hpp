@@ -2,6 +2,7 @@
 /// The request as a handler sees it, and the response it returns.
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -32,7 +33,13 @@ struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  /// A body kept elsewhere (a cached answer), sent in place of `body` with
+  /// no copy made.
+  std::shared_ptr<const std::string> shared_body;
   std::vector<std::pair<std::string, std::string>> headers;
+
+  /// What is sent: the shared body if there is one, else `body`.
+  [[nodiscard]] const std::string& content() const { return shared_body ? *shared_body : body; }
 
   static Response json(int status, std::string body);
   static Response no_content();

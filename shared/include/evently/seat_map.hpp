@@ -80,6 +80,11 @@ std::string seat_map_key(int64_t event_id, const SeatMapFilter& filter);
 /// the same in every worker and build, different for every filter.
 std::string seat_map_etag(int64_t event_id, std::string_view version, const SeatMapFilter& filter);
 
+/// The instant a seat-map tag (sql/016 seat_map_tag: counters.newest
+/// hold.earliest expiry) stops holding with no write: the earliest expiry of
+/// an active hold, in microseconds (0: none).
+int64_t seat_map_tag_until(std::string_view tag);
+
 /// One worker's rendered maps, loaded layouts and events' sections, each
 /// bounded by bytes with least-recently-used eviction (the sections take a
 /// sixteenth of the layouts' budget, apart from it: requests for unknown
@@ -98,6 +103,10 @@ class SeatMaps {
   std::shared_ptr<const SeatLayout> layout(int64_t event_id, size_t seats,
                                            const std::function<SeatLayout()>& load);
   std::shared_ptr<const SeatLayout> layout(Db& db, int64_t event_id, size_t seats = 0);
+
+  /// The map of `key` if the change board lets it be answered as it is
+  /// (cache.hpp on_board), or null.
+  LruCache::Ptr on_board(const std::string& key, uint64_t mark_now);
 
   /// The map of `key` rendered at `version`, or null.
   LruCache::Ptr get(const std::string& key, std::string_view version);

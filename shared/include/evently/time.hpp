@@ -19,4 +19,7 @@ std::optional<int64_t> parse_time_bound(std::string_view text, bool end_of_day);
 std::string format_utc(int64_t micros);
 std::optional<std::string> format_utc(const std::optional<int64_t>& micros);
 
+/// Microseconds since the epoch, now.
+int64_t now_micros();
+
 }  // namespace evently
