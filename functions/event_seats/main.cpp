@@ -34,6 +34,10 @@ int main() {
         const uint64_t mark = board != nullptr ? board->mark(Board::Kind::event, id) : 0;
         if (const auto map = maps.on_board(key, mark))
           return maps.respond(req, key, map, seat_map_etag(id, map->version, filter));
+        if (const auto tag = maps.tag_on_board(key, mark)) {
+          const std::string etag = seat_map_etag(id, tag->version, filter);
+          if (etag_matches(req.if_none_match, etag)) return not_modified(etag);
+        }
 
         const auto tag = db.exec(kTag.name, id);
         if (tag[0][0].is_null()) throw ApiError(404, "event_not_found", "Event not found");
@@ -51,7 +55,10 @@ int main() {
           put_on_board(*map, mark, seat_map_tag_until(version));
           return maps.respond(req, key, map, etag);
         }
-        if (etag_matches(req.if_none_match, etag)) return not_modified(etag);
+        if (etag_matches(req.if_none_match, etag)) {
+          maps.remember_tag(key, version, mark);
+          return not_modified(etag);
+        }
 
         // The seats changed since this worker's map (or it has none): their
         // statuses now, at the tag they go with, rendered over the layout.

@@ -158,7 +158,10 @@ const std::string kForever = "forever";
 }  // namespace
 
 SeatMaps::SeatMaps(size_t map_bytes, size_t layout_bytes)
-    : maps_(map_bytes), layouts_(layout_bytes), sections_(std::max<size_t>(layout_bytes / 16, 64 * 1024)) {}
+    : maps_(map_bytes),
+      tags_(std::max<size_t>(map_bytes / 64, 64 * 1024)),
+      layouts_(layout_bytes),
+      sections_(std::max<size_t>(layout_bytes / 16, 64 * 1024)) {}
 
 std::shared_ptr<const SeatSections> SeatMaps::sections(int64_t event_id,
                                                        const std::function<SeatSections()>& load) {
@@ -224,6 +227,17 @@ LruCache::Ptr SeatMaps::on_board(const std::string& key, uint64_t mark_now) {
   if (!map || !evently::on_board(*map, mark_now)) return nullptr;
   if (auto* metrics = WorkerMetrics::current()) metrics->cache_hit(CacheName::seat_map);
   return map;
+}
+
+LruCache::Ptr SeatMaps::tag_on_board(const std::string& key, uint64_t mark_now) {
+  auto tag = tags_.peek(key);
+  return tag && evently::on_board(*tag, mark_now) ? tag : nullptr;
+}
+
+void SeatMaps::remember_tag(const std::string& key, const std::string& version, uint64_t mark) {
+  auto tag = tags_.get(key, version);
+  if (!tag) tag = tags_.put(key, LruCache::Entry{.version = version, .body = {}, .gzipped = {}});
+  put_on_board(*tag, mark, seat_map_tag_until(version));
 }
 
 LruCache::Ptr SeatMaps::get(const std::string& key, std::string_view version) {

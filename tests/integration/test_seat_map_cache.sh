@@ -224,4 +224,27 @@ check "reads while held show the hold ($judged judged)" "$bad" 0
 psql_q "SELECT pg_sleep(greatest(0, ($EXPIRES_NS - extract(epoch FROM clock_timestamp()) * 1e9) / 1e9 + 0.05))" >/dev/null
 every_worker_sees "available again once it expired" "${HELD_TAG:-\"none\"}" "$FREE"
 
+# --- 304s from the tag alone ---------------------------------------------------------------
+
+# Clients that poll with the tag they have get their 304 from workers that
+# never rendered the map: the tag read last is kept on the change board, and
+# a hold moves it at once in every worker.
+mk_event '[{"name":"Floor","rows":1,"seats_per_row":5,"price_cents":1000}]'
+TAGGED=$(etag_of "$EVENT_ID")
+metrics; tag_hits0=$(figure 'evently_cache_hits_total{function="event_seats",cache="board"}')
+bad=0
+for _ in $(seq "$N"); do
+  req GET "/events/$EVENT_ID/seats" "" -H "If-None-Match: $TAGGED"
+  [ "$STATUS" = 304 ] && [ "$(header ETag)" = "$TAGGED" ] || bad=$((bad + 1))
+done
+check "the current tag is 304 from every worker" "$bad" 0
+metrics
+check "most of those 304s were answered on the board alone" \
+  "$([ $(( $(figure 'evently_cache_hits_total{function="event_seats",cache="board"}') - tag_hits0 )) -ge $(( N - 2 * WORKERS )) ] && echo yes)" yes
+new_user
+req POST /holds "{\"event_id\":$EVENT_ID,\"seat_ids\":[$(curl -s "$BASE/events/$EVENT_ID/seats" | jq '.seats[0].id')]}"
+expect_status 201 "a hold"
+TOKEN=""
+every_worker_sees "after the hold the old tag is a 200 with the held seat" "$TAGGED" '[.seats[0].status] == ["held"]'
+
 finish

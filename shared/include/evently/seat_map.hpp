@@ -108,6 +108,13 @@ class SeatMaps {
   /// (cache.hpp on_board), or null.
   LruCache::Ptr on_board(const std::string& key, uint64_t mark_now);
 
+  /// The seat-map tag last read for `key` if the change board lets it stand
+  /// (cache.hpp on_board), or null: a client that has the map already gets
+  /// its 304 from it, even from a worker that never rendered that map.
+  LruCache::Ptr tag_on_board(const std::string& key, uint64_t mark_now);
+  /// Keeps `version` as the tag of `key`, read at the board's `mark`.
+  void remember_tag(const std::string& key, const std::string& version, uint64_t mark);
+
   /// The map of `key` rendered at `version`, or null.
   LruCache::Ptr get(const std::string& key, std::string_view version);
 
@@ -132,6 +139,7 @@ class SeatMaps {
   void publish();  ///< evictions and sizes into the worker's metrics
 
   LruCache maps_;
+  LruCache tags_;  ///< key -> the tag last read (no body), for 304s on the board
   LruCache layouts_;
   LruCache sections_;
   uint64_t map_evictions_ = 0;
