@@ -19,8 +19,10 @@ SELECT e.id, e.starts_at, (extract(epoch FROM e.starts_at) * 1000000)::bigint AS
                        FROM holds x
                       WHERE x.event_id = e.id AND x.status = 'active' AND x.expires_at > now()) h;
 
--- As waitlist_serve_all (sql/009), returning each event where the pass made
--- an offer (a new hold: the event's newest hold id moved).
+-- The offer maker's round, in place of waitlist_serve_all (sql/009, dropped
+-- below: nothing else calls it): the same pass over every event with
+-- waiting entries, returning each event where it made an offer (a new hold:
+-- the event's newest hold id moved).
 CREATE FUNCTION waitlist_serve_all_changed() RETURNS SETOF bigint
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -42,3 +44,5 @@ BEGIN
     END LOOP;
 END
 $$;
+
+DROP FUNCTION waitlist_serve_all();

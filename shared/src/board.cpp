@@ -15,6 +15,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "evently/hash.hpp"
+
 namespace evently {
 namespace {
 
@@ -32,16 +34,6 @@ uint64_t mix(uint64_t x) {
 uint64_t slot_of(Board::Kind kind, uint64_t a, uint64_t b) {
   const uint64_t h = mix(mix(static_cast<uint64_t>(kind) * 0x9e3779b97f4a7c15ULL ^ a) ^ b);
   return 1 + (h & (Board::kSlots - 1));
-}
-
-// FNV-1a, 64 bits.
-uint64_t text_hash(std::string_view text) {
-  uint64_t h = 14695981039346656037ULL;
-  for (const unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
 }
 
 }  // namespace
@@ -91,14 +83,14 @@ uint64_t Board::mark(Kind kind, int64_t a, int64_t b) const {
 }
 
 uint64_t Board::mark(Kind kind, std::string_view key) const {
-  return load(0) + load(slot_of(kind, text_hash(key), 0));
+  return load(0) + load(slot_of(kind, fnv1a(key), 0));
 }
 
 void Board::touch(Kind kind, int64_t a, int64_t b) {
   bump(slot_of(kind, static_cast<uint64_t>(a), static_cast<uint64_t>(b)));
 }
 
-void Board::touch(Kind kind, std::string_view key) { bump(slot_of(kind, text_hash(key), 0)); }
+void Board::touch(Kind kind, std::string_view key) { bump(slot_of(kind, fnv1a(key), 0)); }
 
 void Board::touch_all() { bump(0); }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "evently/hash.hpp"
 #include "evently/json.hpp"
 #include "evently/metrics.hpp"
 
@@ -128,16 +129,6 @@ std::string filter_text(const SeatMapFilter& filter) {
   std::string text(1, !filter.status ? '-' : (*filter.status)[0]);
   text += filter.section ? "s" + *filter.section : "-";
   return text;
-}
-
-// FNV-1a, 64 bits: the same in every build (std::hash need not be).
-uint64_t fnv1a(std::string_view text) {
-  uint64_t h = 14695981039346656037ULL;
-  for (const unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
 }
 
 }  // namespace
