@@ -7,6 +7,7 @@
 
 #include "evently/board.hpp"
 #include "evently/cache.hpp"
+#include "evently/tickets.hpp"
 #include "evently/time.hpp"
 
 using evently::Board;
@@ -114,4 +115,32 @@ TEST(OnBoard, WithoutABoardNothingIsEverTrusted) {
   evently::put_on_board(e, 0, 0);
   EXPECT_EQ(e.board_until, 0);
   EXPECT_FALSE(evently::on_board(e, 0));
+}
+
+TEST_F(BoardTest, ATicketKeptByOneWorkerIsFoundByAnother) {
+  evently::SharedTickets writer(path_ + "-tickets");
+  evently::SharedTickets reader(path_ + "-tickets");
+  const std::string session = "\\x" + std::string(64, 'a');
+  EXPECT_FALSE(reader.find(session, 7).has_value()) << "nothing kept yet";
+  writer.keep(evently::ticket_record(session, 7, 42, 3, 1000, 5, 2000));
+  const auto found = reader.find(session, 7);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->user, 42);
+  EXPECT_EQ(found->position, 3);
+  EXPECT_EQ(found->admitted_at, 1000);
+  EXPECT_EQ(found->board_mark, 5u);
+  EXPECT_EQ(found->trusted_until, 2000);
+  EXPECT_FALSE(reader.find(session, 8).has_value()) << "another event";
+  EXPECT_FALSE(reader.find("\\x" + std::string(64, 'b'), 7).has_value()) << "another session";
+  writer.keep(evently::ticket_record(session, 7, 42, 9, 3000, 6, 4000));
+  EXPECT_EQ(reader.find(session, 7)->position, 9) << "a newer record replaces the older";
+  ::unlink((path_ + "-tickets").c_str());
+}
+
+TEST_F(BoardTest, TheTicketTableIsPrivate) {
+  { evently::SharedTickets table(path_ + "-tickets"); }
+  struct stat st {};
+  ASSERT_EQ(::stat((path_ + "-tickets").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ::unlink((path_ + "-tickets").c_str());
 }
