@@ -2,8 +2,8 @@
 // client. A ticket is fixed when it is made, so the machine's workers share
 // each ticket they read, by session and event (tickets.hpp), and answer it
 // again with no round trip while the change board has seen none of what
-// could change the answer: the session ending, the user joining again, the
-// event changing. Otherwise one indexed read; the token is made here from
+// could change the answer: the session ending, the user joining (again),
+// the event changing. "Not in this queue" is kept the same way. Otherwise one indexed read; the token is made here from
 // its signature key either way.
 #include "evently/admission.hpp"
 #include "evently/auth.hpp"
@@ -32,6 +32,8 @@ static uint64_t ticket_mark(const Board& board, const std::string& session, int6
          board.mark(Board::Kind::event, event);
 }
 
+static ApiError not_in_queue() { return ApiError(404, "not_in_queue", "You are not in this event's queue"); }
+
 static Response ticket_answer(int64_t event, int64_t user, int64_t position, int64_t admitted_at) {
   return Response::json(200, queue_ticket_json(user, event, position, admitted_at, admitted_at <= now_micros()));
 }
@@ -53,18 +55,19 @@ int main() {
     const TicketRecord kept =
         tickets != nullptr ? tickets->find(session, event).value_or(TicketRecord{}) : TicketRecord{};
     const uint64_t mark = kept.user != 0 && board != nullptr ? ticket_mark(*board, session, kept.user, event) : 0;
-    if (kept.user != 0 && kept.trusted_until > now_micros() && kept.board_mark == mark)
+    if (kept.user != 0 && kept.trusted_until > now_micros() && kept.board_mark == mark) {
+      if (kept.position == 0) throw not_in_queue();
       return ticket_answer(event, kept.user, kept.position, kept.admitted_at);
+    }
 
     const auto rows = db.exec(kTicket.name, session, event);
     if (rows.empty()) throw unauthorized("The token is invalid, expired or revoked");
     const auto& row = rows[0];
     if (!row[0].as<bool>()) throw ApiError(404, "event_not_found", "Event not found");
-    if (!row[1].as<bool>() || row[3].is_null())
-      throw ApiError(404, "not_in_queue", "You are not in this event's queue");
     const int64_t user = row[2].as<int64_t>();
-    const int64_t position = row[3].as<int64_t>();
-    const int64_t admitted_at = row[4].as<int64_t>();
+    const bool queued = row[1].as<bool>() && !row[3].is_null();
+    const int64_t position = queued ? row[3].as<int64_t>() : 0;  // 0: not in the queue
+    const int64_t admitted_at = queued ? row[4].as<int64_t>() : 0;
     if (tickets != nullptr) {
       // Trusted only when the mark read first was this user's (else the next
       // poll reads it again, knowing the user).
@@ -73,6 +76,7 @@ int main() {
                                 : 0;
       tickets->keep(ticket_record(session, event, user, position, admitted_at, mark, until));
     }
+    if (!queued) throw not_in_queue();
     return ticket_answer(event, user, position, admitted_at);
   });
 }

@@ -21,7 +21,7 @@ namespace evently {
 struct TicketRecord {
   int64_t event = 0;
   int64_t user = 0;
-  int64_t position = 0;
+  int64_t position = 0;         ///< 0: the user is not in the event's queue
   int64_t admitted_at = 0;      ///< microseconds since the epoch
   uint64_t board_mark = 0;      ///< the board's marks when it was read
   int64_t trusted_until = 0;    ///< microseconds; 0: not to be answered from
