@@ -21,9 +21,9 @@
 -- 3. The user's held seats are summed from holds_active_by_user alone (the
 --    event and the expiry are filters no index serves): the planner chose
 --    holds_active_by_expiry, which reads every active hold of every event.
--- Everything else in hold(), and the check order, is as in sql/008.
--- waitlist_serve() (restated below, 8) sums an entry's user's held seats the
--- same way.
+-- Everything else in hold(), and the check order, is as in sql/008. The
+-- same trap is left in waitlist_serve()'s per-entry limit, which runs only
+-- while an entry is being served.
 
 CREATE OR REPLACE FUNCTION hold(p_user bigint, p_event bigint, p_seats bigint[], p_quantity integer,
                                 p_section text, p_admitted boolean, p_key text, p_request text,
@@ -142,33 +142,20 @@ BEGIN
 END
 $$;
 
--- The user of a live session, by the hash of its bearer token; a row of
--- NULLs when there is none. The functions that check the caller's session
--- themselves (1, 4, 7) answer o_status 401 then.
-CREATE FUNCTION signed_in(p_token bytea) RETURNS users
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    v_user users;
-BEGIN
-    SELECT u.* INTO v_user FROM sessions s JOIN users u ON u.id = s.user_id
-     WHERE s.token_hash = p_token AND s.expires_at > now();
-    RETURN v_user;
-END
-$$;
-
 CREATE FUNCTION hold(p_token bytea, p_event bigint, p_seats bigint[], p_quantity integer,
                      p_section text, p_admitted_user bigint, p_key text, p_request text,
                      OUT o_status integer, OUT o_body text)
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_user users := signed_in(p_token);
+    v_user bigint;
 BEGIN
-    IF v_user.id IS NULL THEN
+    SELECT s.user_id INTO v_user FROM sessions s WHERE s.token_hash = p_token AND s.expires_at > now();
+    IF NOT FOUND THEN
         o_status := 401;
         RETURN;
     END IF;
     SELECT h.o_status, h.o_body INTO o_status, o_body
-      FROM hold(v_user.id, p_event, p_seats, p_quantity, p_section, v_user.id = p_admitted_user,
+      FROM hold(v_user, p_event, p_seats, p_quantity, p_section, v_user = p_admitted_user,
                 p_key, p_request) h;
 END
 $$;
@@ -178,14 +165,17 @@ $$;
 CREATE FUNCTION confirm_hold(p_token bytea, p_hold bigint, OUT o_status integer, OUT o_body text)
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_user users := signed_in(p_token);
+    v_user  bigint;
+    v_admin boolean;
 BEGIN
-    IF v_user.id IS NULL THEN
+    SELECT u.id, u.role = 'admin' INTO v_user, v_admin
+      FROM sessions s JOIN users u ON u.id = s.user_id
+     WHERE s.token_hash = p_token AND s.expires_at > now();
+    IF NOT FOUND THEN
         o_status := 401;
         RETURN;
     END IF;
-    SELECT c.o_status, c.o_body INTO o_status, o_body
-      FROM confirm_hold(v_user.id, v_user.role = 'admin', p_hold) c;
+    SELECT c.o_status, c.o_body INTO o_status, o_body FROM confirm_hold(v_user, v_admin, p_hold) c;
 END
 $$;
 
@@ -198,9 +188,7 @@ $$;
 --    every entry that ever had an offer. The unique index that keeps one
 --    such entry per user and event now leads with the user, and the checks
 --    name the event as a filter no index serves: they read that user's
---    entries only. And a join behind another of its group, once the pass
---    before it is done, is marked seen without the second pass that could
---    serve nobody. join_waitlist() is otherwise as in sql/009.
+--    entries only. join_waitlist() is otherwise as in sql/009.
 CREATE UNIQUE INDEX waitlist_one_per_user_event ON waitlist_entries (user_id, event_id)
     WHERE status IN ('waiting', 'offered');
 DROP INDEX waitlist_one_per_user;
@@ -212,7 +200,6 @@ DECLARE
     v_event   events;
     v_section bigint;
     v_seq     bigint;
-    v_served  bigint;
     v_entry   bigint;
 BEGIN
     SELECT * INTO v_event FROM events e WHERE e.id = p_event FOR NO KEY UPDATE;
@@ -253,22 +240,12 @@ BEGIN
     END IF;
     INSERT INTO waitlist_heads AS h (event_id, last_seq) VALUES (p_event, 1)
     ON CONFLICT (event_id) DO UPDATE SET last_seq = h.last_seq + 1
-    RETURNING h.last_seq, h.served_seq INTO v_seq, v_served;
+    RETURNING h.last_seq INTO v_seq;
     INSERT INTO waitlist_entries (event_id, user_id, seq, quantity, section_id)
     VALUES (p_event, p_user, v_seq, p_quantity, v_section)
     RETURNING id INTO v_entry;
-    -- An entry that can be met at once is answered offered. One that joins
-    -- behind another of its group (same quantity and section) cannot be met
-    -- now: when the pass above saw every join before this one, this join is
-    -- marked seen without a second pass.
-    IF v_served = v_seq - 1
-       AND EXISTS (SELECT 1 FROM waitlist_entries w
-                    WHERE w.event_id = p_event AND w.status = 'waiting' AND w.quantity = p_quantity
-                      AND coalesce(w.section_id, 0) = coalesce(v_section, 0) AND w.seq < v_seq) THEN
-        UPDATE waitlist_heads h SET served_seq = v_seq WHERE h.event_id = p_event;
-    ELSE
-        PERFORM waitlist_serve(p_event);
-    END IF;
+    -- An entry that can be met at once is answered offered.
+    PERFORM waitlist_serve(p_event);
     o_status := 201;
     o_body := waitlist_json(v_entry)::text;
 END
@@ -304,14 +281,15 @@ CREATE FUNCTION join_waitlist(p_token bytea, p_event bigint, p_quantity integer,
                               OUT o_status integer, OUT o_body text)
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_user users := signed_in(p_token);
+    v_user bigint;
 BEGIN
-    IF v_user.id IS NULL THEN
+    SELECT s.user_id INTO v_user FROM sessions s WHERE s.token_hash = p_token AND s.expires_at > now();
+    IF NOT FOUND THEN
         o_status := 401;
         RETURN;
     END IF;
     SELECT j.o_status, j.o_body INTO o_status, o_body
-      FROM join_waitlist(v_user.id, p_event, p_quantity, p_section) j;
+      FROM join_waitlist(v_user, p_event, p_quantity, p_section) j;
 END
 $$;
 
@@ -328,9 +306,8 @@ $$;
 --    index gives (waitlist_waiting_by_group for the first, the event's join
 --    order for the second), which the planner reads from that index rather
 --    than by scanning the table.
---    waitlist_serve_freed() (9, below), waitlist_serve() (as in sql/017,
---    with the held-seat sum of 3) and book(p_token, ...) (as in sql/015,
---    below) ask them so.
+--    waitlist_serve_freed() (9, below), waitlist_serve() (as in sql/017)
+--    and book(p_token, ...) (as in sql/015, below) ask them so.
 CREATE FUNCTION waitlist_anyone_waiting(p_event bigint) RETURNS boolean
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
@@ -462,8 +439,8 @@ BEGIN
                               AND coalesce(w.section_id, 0) = v_group.sk
                             ORDER BY w.seq LOOP
                 SELECT coalesce(sum(h.seat_count), 0) INTO v_held FROM holds h
-                 WHERE h.user_id = v_entry.user_id AND h.status = 'active'
-                   AND (h.event_id = p_event) IS TRUE AND (h.expires_at > v_now) IS TRUE;
+                 WHERE h.user_id = v_entry.user_id AND h.event_id = p_event
+                   AND h.status = 'active' AND h.expires_at > v_now;
                 IF v_held + v_entry.quantity > 10 THEN
                     v_limited := true;
                     CONTINUE;
