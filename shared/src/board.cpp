@@ -1,21 +1,16 @@
 #include "evently/board.hpp"
 
 #include <cjson/cJSON.h>
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
-#include <stdexcept>
 
 #include "evently/hash.hpp"
+#include "evently/shared_file.hpp"
 
 namespace evently {
 namespace {
@@ -38,23 +33,9 @@ uint64_t slot_of(Board::Kind kind, uint64_t a, uint64_t b) {
 
 }  // namespace
 
-Board::Board(const std::string& path, int64_t trust_micros) : trust_micros_(trust_micros) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) throw std::runtime_error("cannot open the board " + path + ": " + std::strerror(errno));
-  struct stat st {};
-  // Whoever comes first sizes it; the others find it sized (or size it the same).
-  if (::fstat(fd, &st) != 0 ||
-      (static_cast<size_t>(st.st_size) < kFileBytes && ::ftruncate(fd, kFileBytes) != 0)) {
-    const int err = errno;
-    ::close(fd);
-    throw std::runtime_error("cannot size the board " + path + ": " + std::strerror(err));
-  }
-  void* at = ::mmap(nullptr, kFileBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  const int err = errno;
-  ::close(fd);
-  if (at == MAP_FAILED) throw std::runtime_error("cannot map the board " + path + ": " + std::strerror(err));
-  slots_ = static_cast<uint64_t*>(at);
-}
+Board::Board(const std::string& path, int64_t trust_micros)
+    : slots_(static_cast<uint64_t*>(map_shared_file(path, kFileBytes, 0600, "board"))),
+      trust_micros_(trust_micros) {}
 
 Board::~Board() { ::munmap(slots_, kFileBytes); }
 
@@ -110,18 +91,19 @@ void touch_event_and_catalog(int64_t event_id) {
   }
 }
 
-void touch_outcome(int status, const std::string& body) {
+Response touch_outcome(Response res) {
   Board* board = Board::get();
-  if (board == nullptr || status == 401 || status == 404) return;
-  if (status < 300) {
-    cJSON* doc = cJSON_ParseWithLength(body.data(), body.size());
+  if (board == nullptr || res.status == 401 || res.status == 404) return res;
+  if (res.status < 300) {
+    cJSON* doc = cJSON_ParseWithLength(res.body.data(), res.body.size());
     const cJSON* event = cJSON_GetObjectItemCaseSensitive(doc, "event_id");
     const bool named = cJSON_IsNumber(event);
     if (named) board->touch(Board::Kind::event, static_cast<int64_t>(event->valuedouble));
     cJSON_Delete(doc);
-    if (named) return;
+    if (named) return res;
   }
   board->touch_all();
+  return res;
 }
 
 }  // namespace evently

@@ -13,6 +13,9 @@
 #include <cstdio>
 #include <cstring>
 #include <sstream>
+#include <stdexcept>
+
+#include "evently/shared_file.hpp"
 
 namespace evently {
 namespace {
@@ -44,21 +47,10 @@ bool valid_name(const std::string& name) {
 
 WorkerMetrics::WorkerMetrics(const std::string& dir, const std::string& function) {
   if (dir.empty() || !valid_name(function)) return;
-  fd_ = ::open(file_of(dir, function).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-  if (fd_ < 0) return;
-  struct stat st {};
-  // Zero-filled to its full size once; a second worker doing the same at the
-  // same time changes nothing.
-  if (::fstat(fd_, &st) != 0 || (static_cast<size_t>(st.st_size) < kFileSize &&
-                                  ::ftruncate(fd_, static_cast<off_t>(kFileSize)) != 0)) {
-    ::close(fd_);
-    fd_ = -1;
-    return;
-  }
-  map_ = ::mmap(nullptr, kFileSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
-  if (map_ == MAP_FAILED) {
-    map_ = nullptr;
-    return;
+  try {
+    map_ = map_shared_file(file_of(dir, function), kFileSize, 0640, "metrics file", &fd_);
+  } catch (const std::runtime_error&) {
+    return;  // nothing is counted
   }
   auto* slots = static_cast<MetricsSlot*>(map_);
   for (int i = 0; i < kSlotsPerFunction; ++i) {

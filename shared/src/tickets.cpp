@@ -1,22 +1,18 @@
 #include "evently/tickets.hpp"
 
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <stdexcept>
 #include <type_traits>
 
 #include "evently/board.hpp"
 #include "evently/hash.hpp"
+#include "evently/shared_file.hpp"
 
 namespace evently {
 
@@ -46,24 +42,11 @@ std::string_view session_of(const TicketRecord& r) { return {r.session, strnlen(
 
 }  // namespace
 
-SharedTickets::SharedTickets(const std::string& path) {
+SharedTickets::SharedTickets(const std::string& path)
+    : slots_(static_cast<Slot*>(map_shared_file(path, kFileBytes, 0600, "ticket table"))) {
   const char* trust = std::getenv("EVENTLY_QUEUE_TRUST_MS");
   const long ms = trust != nullptr ? std::strtol(trust, nullptr, 10) : 0;
   trust_micros_ = int64_t{ms > 0 && ms <= 300000 ? ms : 30000} * 1000;
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) throw std::runtime_error("cannot open the ticket table " + path + ": " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 ||
-      (static_cast<size_t>(st.st_size) < kFileBytes && ::ftruncate(fd, kFileBytes) != 0)) {
-    const int err = errno;
-    ::close(fd);
-    throw std::runtime_error("cannot size the ticket table " + path + ": " + std::strerror(err));
-  }
-  void* at = ::mmap(nullptr, kFileBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  const int err = errno;
-  ::close(fd);
-  if (at == MAP_FAILED) throw std::runtime_error("cannot map the ticket table " + path + ": " + std::strerror(err));
-  slots_ = static_cast<Slot*>(at);
 }
 
 SharedTickets::~SharedTickets() { ::munmap(slots_, kFileBytes); }
