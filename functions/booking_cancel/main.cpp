@@ -14,8 +14,7 @@ int main() {
                [](const Request& req, Db& db) {
                  const User user = authenticate(req, db);
                  const int64_t id = path_id(req, "booking_not_found", "Booking not found");
-                 const Response res = booking_outcome(db.exec(kCancel.name, user.id, user.is_admin(), id));
-                 touch_outcome(res.status, res.body);
-                 return res;
+                 return touch_outcome(
+                     booking_outcome(db.exec(kCancel.name, user.id, user.is_admin(), id)));
                });
 }

@@ -18,8 +18,6 @@ int main() {
                  int64_t id = 0;
                  const std::string session = session_for(
                      req, db, [&] { id = path_id(req, "hold_not_found", "Hold not found"); });
-                 const Response res = booking_outcome(with_session(db.exec(kConfirm.name, session, id)));
-                 touch_outcome(res.status, res.body);
-                 return res;
+                 return touch_outcome(booking_outcome(with_session(db.exec(kConfirm.name, session, id))));
                });
 }

@@ -14,8 +14,7 @@ int main() {
                [](const Request& req, Db& db) {
                  const User user = authenticate(req, db);
                  const int64_t id = path_id(req, "hold_not_found", "Hold not found");
-                 const Response res = outcome(db.exec(kRelease.name, user.id, user.is_admin(), id), "/holds/");
-                 touch_outcome(res.status, res.body);
-                 return res;
+                 return touch_outcome(
+                     outcome(db.exec(kRelease.name, user.id, user.is_admin(), id), "/holds/"));
                });
 }

@@ -15,8 +15,7 @@ int main() {
                [](const Request& req, Db& db) {
                  const User user = authenticate(req, db);
                  const int64_t id = path_id(req, "waitlist_entry_not_found", "Waitlist entry not found");
-                 const Response res = outcome(db.exec(kLeave.name, user.id, user.is_admin(), id), "/waitlist/");
-                 touch_outcome(res.status, res.body);
-                 return res;
+                 return touch_outcome(
+                     outcome(db.exec(kLeave.name, user.id, user.is_admin(), id), "/waitlist/"));
                });
 }

@@ -23,6 +23,8 @@
 #include <string>
 #include <string_view>
 
+#include "evently/request.hpp"
+
 namespace evently {
 
 class Board {
@@ -75,10 +77,10 @@ void touch_event(int64_t event_id);
 /// in search), if there is a board.
 void touch_event_and_catalog(int64_t event_id);
 
-/// Marks a write's outcome on the board: its event when the answer (a
-/// Booking, Hold or WaitlistEntry) names one; everything when it failed in a
-/// way that may still have changed seats (a 409 whose transaction served the
-/// waitlist); nothing for 401 and 404.
-void touch_outcome(int status, const std::string& body);
+/// Marks a write's outcome on the board, and returns it: its event when the
+/// answer (a Booking, Hold or WaitlistEntry) names one; everything when it
+/// failed in a way that may still have changed seats (a 409 whose
+/// transaction served the waitlist); nothing for 401 and 404.
+Response touch_outcome(Response res);
 
 }  // namespace evently
